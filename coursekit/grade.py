@@ -38,9 +38,12 @@ KNOWN_FAILURES = [
 def nbgrader(*args, log=None, timeout=SUBMISSION_TIMEOUT):
     """Run one nbgrader command; return (ok, output)."""
     command = [sys.executable, "-m", "nbgrader", *args]
+    # nbgrader runs `alembic` by name: find it beside this Python.
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
+                                                 os.environ.get("PATH", "")]))
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, env=env)
         ok, output = done.returncode == 0, done.stdout + done.stderr
     except subprocess.TimeoutExpired as expired:
         ok, output = False, f"CellTimeoutError: gave up after {timeout} s\n{expired.stdout or ''}"

@@ -77,6 +77,9 @@ def describe(data, limit=200):
             return "None"
         if kind == "array":
             array = _to_array(data)
+            if array.ndim == 0:
+                text = f"{float(array):.8g}"
+                return text + ".0" if text.lstrip("-").isdigit() else text
             text = np.array2string(array, precision=8, threshold=20)
             return _short(text, limit)
         if kind == "dict":

@@ -101,7 +101,10 @@ def judge(expected, got):
         if not isinstance(have, dict) or have.get("function") != want["function"]:
             return f"{call}: the test's checks did not run in their order"
         if "error" in have:
-            return f"{call} raised {str(have['error'])[:300]}"
+            error = str(have["error"])[:300]
+            if error.startswith("NotImplementedError"):
+                return f"{call}: the function is not written yet (it raises NotImplementedError)"
+            return f"{call} raised {error}"
         problem = compare(have.get("value"), want["value"])
         if problem:
             return f"{call}: {problem}"

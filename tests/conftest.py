@@ -1,0 +1,50 @@
+"""Shared fixtures: a throw-away copy of the course, graded once per session."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE_FILES = ["source", "release", "submitted", "nbgrader_config.py"]
+
+# nbgrader runs `alembic` by name: make the one beside this Python findable.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+
+
+def copy_course(destination, submitted=None):
+    """Copy the course into `destination`; `submitted` replaces submitted/ if given."""
+    for name in COURSE_FILES:
+        source = ROOT / name
+        if name == "submitted" and submitted is not None:
+            source = submitted
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        else:
+            shutil.copy(source, destination / name)
+    return destination
+
+
+def run(*command, cwd):
+    """Run a command in `cwd`; return the CompletedProcess (output as text)."""
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=1800)
+
+
+def nbgrader(*args, cwd):
+    return run(sys.executable, "-m", "nbgrader", *args, cwd=cwd)
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory):
+    """The course copied, its assignments generated and every sample graded."""
+    course = copy_course(tmp_path_factory.mktemp("course"))
+    for assignment in sorted(p.name for p in (course / "source").iterdir()):
+        done = nbgrader("generate_assignment", assignment, "--force", cwd=course)
+        assert done.returncode == 0, done.stderr
+    done = run(sys.executable, "-m", "coursekit.grade", cwd=course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return course, done.stdout

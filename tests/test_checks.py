@@ -1,0 +1,77 @@
+"""The check helper and the verdict, on small functions written here."""
+
+import numpy as np
+import pytest
+
+from coursekit.checks import check
+from coursekit.values import compare, encode
+from coursekit.verdict import judge
+
+
+def square(x):
+    return np.asarray(x) ** 2
+
+
+def cube_wrong(x):
+    return np.asarray(x) ** 2
+
+
+def test_check_passes_a_right_answer_and_fails_a_wrong_one():
+    check(square, np.array([1, 2]), expect=[1, 4])
+    with pytest.raises(AssertionError, match=r"cube_wrong\(array\(\[2\]\)\): expected \[8\.\], got \[4\.\]"):
+        check(cube_wrong, np.array([2]), expect=[8])
+
+
+def test_check_shows_the_shape_when_only_the_shape_is_wrong():
+    with pytest.raises(AssertionError, match=r"expected shape \(3, 1\), got shape \(3,\)"):
+        check(square, np.array([1, 2, 3]), expect=np.array([[1], [4], [9]]))
+
+
+def test_check_spots_a_missing_return():
+    with pytest.raises(AssertionError, match="returned None"):
+        check(lambda x: None, 1, expect=1)
+
+
+def test_check_does_not_let_the_function_change_the_callers_input():
+    data = np.array([1.0, 2.0])
+    check(lambda x: x.fill(0) or x, data, expect=[0, 0])
+    assert data.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("got, expected", [
+    (0.1 + 0.2, 0.3),
+    (np.float32(0.5), 0.5),
+    ([1, 2], np.array([1.0, 2.0])),
+    ({"dw": np.ones((2, 1)), "db": 0.5}, {"dw": [[1.0], [1.0]], "db": 0.5}),
+    ((np.nan, 1), (np.nan, 1)),
+])
+def test_equal_values_compare_equal(got, expected):
+    assert compare(encode(got), encode(expected)) is None
+
+
+@pytest.mark.parametrize("got, expected, words", [
+    (0.31, 0.3, "expected 0.3, got 0.31"),
+    (np.ones(3), np.ones((3, 1)), "shape"),
+    ({"dw": 1}, {"dw": 1, "db": 0}, "no key 'db'"),
+    (np.inf, 1.0, "got inf"),
+    ("0.3", 0.3, "expected 0.3"),
+])
+def test_different_values_compare_different(got, expected, words):
+    assert words in compare(encode(got), encode(expected))
+
+
+@pytest.mark.parametrize("garbage", [None, 3, "x", {"type": "array"},
+                                     {"type": "array", "shape": [2], "data": [1]},
+                                     {"type": "array", "shape": [1], "data": ["abc"]}])
+def test_unreadable_reports_never_pass(garbage):
+    assert compare(garbage, encode(1.0)) is not None
+
+
+def test_judge_needs_every_check_in_order():
+    expected = [{"function": "f", "call": "f(1)", "value": encode(1.0)},
+                {"function": "f", "call": "f(2)", "value": encode(4.0)}]
+    right = [{"function": "f", "value": encode(1.0)}, {"function": "f", "value": encode(4.0)}]
+    assert judge(expected, right) is None
+    assert "no result came back" in judge(expected, right[:1])
+    assert "f(2): expected 4.0, got 1.0" in judge(expected, [right[0], right[0]])
+    assert "not written yet" in judge(expected, [{"function": "f", "error": "NotImplementedError: "}])

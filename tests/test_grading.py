@@ -1,0 +1,61 @@
+"""The sample submissions in submitted/ get exactly the marks they deserve."""
+
+import csv
+
+import pytest
+from nbgrader.api import Gradebook
+
+# student -> {test cell: points}; a test that cannot tell right from wrong fails here.
+EXPECTED = {
+    "sample-correct": {"test_basic_sigmoid": 1, "test_sigmoid": 2, "test_sigmoid_derivative": 2},
+    "sample-other-idioms": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
+                            "test_sigmoid_derivative": 2},
+    # basic_sigmoid hard-codes the visible answer; sigmoid has the sign wrong;
+    # sigmoid_derivative is right and must not pay for sigmoid's mistake.
+    "sample-partly-wrong": {"test_basic_sigmoid": 0, "test_sigmoid": 0,
+                            "test_sigmoid_derivative": 2},
+    "sample-blank": {"test_basic_sigmoid": 0, "test_sigmoid": 0, "test_sigmoid_derivative": 0},
+}
+
+NOT_GRADED = {
+    "sample-empty-file": "the notebook file is empty",
+    "sample-invalid-json": "not valid JSON",
+    "sample-kernel-dies": "the kernel died",
+}
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_scores_per_test_cell(graded_course, student):
+    course, _ = graded_course
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        scores = {
+            grade_id: gradebook.find_grade(grade_id, "01_sigmoid", "01_sigmoid", student).score
+            for grade_id in EXPECTED[student]
+        }
+    assert scores == EXPECTED[student]
+
+
+def test_broken_submissions_are_listed_with_their_reason(graded_course):
+    _, output = graded_course
+    listed = output.split("Could not grade", 1)[1]
+    for student, reason in NOT_GRADED.items():
+        line = next(l for l in listed.splitlines() if l.strip().startswith(student))
+        assert "01_sigmoid" in line and reason in line
+
+
+def test_grades_csv_has_every_student(graded_course):
+    course, output = graded_course
+    with open(course / "grades.csv", newline="") as file:
+        rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(file)}
+    expected = {s: sum(points.values()) for s, points in EXPECTED.items()}
+    expected.update({s: 0.0 for s in NOT_GRADED})
+    assert rows == expected
+    assert "sample-partly-wrong  2 / 5" in output
+
+
+def test_feedback_names_function_input_expected_and_got(graded_course):
+    course, _ = graded_course
+    html = (course / "feedback/sample-partly-wrong/01_sigmoid/01_sigmoid.html").read_text()
+    assert "sigmoid(array([1, 2, 3])): expected [0.73105858 0.88079708 0.95257413]" in html
+    assert "got [0.26894142 0.11920292 0.04742587]" in html
+    assert "basic_sigmoid(0): expected 0.5, got 0.73105858" in html
