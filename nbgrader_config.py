@@ -1,10 +1,12 @@
 """nbgrader configuration for the course (run every nbgrader command from here)."""
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds,
+    GetGrades, IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
+from coursekit.cells import ForgetUnknownCells
 from coursekit.verdict import ExecuteWithReference, ReferenceVerdict
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -16,6 +18,19 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # Seconds a cell may run before it is interrupted and scored as an error.
 c.Execute.timeout = 60
+
+# Before grading, every graded and read-only cell is restored from the
+# gradebook whatever the student did to it (edited, emptied, deleted, turned
+# into markdown, points raised, grade_id renamed: see coursekit/cells.py).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    ForgetUnknownCells,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+c.OverwriteCells.add_missing_cells = True
 
 # Autograding: nbgrader's own pipeline, with the verdict taken outside the
 # student's kernel (coursekit/verdict.py): the kernel only reports what the
@@ -31,3 +46,6 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# Feedback shows each test's verdict, not the hidden tests' code.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

@@ -1,9 +1,12 @@
 """The sample submissions in submitted/ get exactly the marks they deserve."""
 
 import csv
+import re
 
 import pytest
 from nbgrader.api import Gradebook
+
+from conftest import ROOT
 
 # student -> {test cell: points}; a test that cannot tell right from wrong fails here.
 EXPECTED = {
@@ -15,6 +18,23 @@ EXPECTED = {
     "sample-partly-wrong": {"test_basic_sigmoid": 0, "test_sigmoid": 0,
                             "test_sigmoid_derivative": 2},
     "sample-blank": {"test_basic_sigmoid": 0, "test_sigmoid": 0, "test_sigmoid_derivative": 0},
+    # Attacks (see README, "Security"): each gains nothing for the function it attacks.
+    # sigmoid returns x after patching np.allclose, np.isclose, np.testing...
+    "sample-patches-allclose": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                                "test_sigmoid_derivative": 2},
+    # sigmoid returns zeros in an ndarray subclass whose == always says True
+    "sample-lying-array": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                           "test_sigmoid_derivative": 2},
+    # once basic_sigmoid (right) has run, an input transformer turns every cell
+    # that calls check() into `pass`; sigmoid returns -1
+    "sample-rewrites-tests": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                              "test_sigmoid_derivative": 0},
+    # replaces check() with one that reports the visible answers, 0.5 otherwise
+    "sample-forges-reports": {"test_basic_sigmoid": 0, "test_sigmoid": 0,
+                              "test_sigmoid_derivative": 0},
+    # test cells emptied, renamed, deleted, points raised; sigmoid wrong
+    "sample-tampers-test-cells": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                                  "test_sigmoid_derivative": 2},
 }
 
 NOT_GRADED = {
@@ -35,6 +55,29 @@ def test_scores_per_test_cell(graded_course, student):
     assert scores == EXPECTED[student]
 
 
+def test_no_student_can_raise_the_points_on_offer(graded_course):
+    course, _ = graded_course
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in EXPECTED:
+            submission = gradebook.find_submission("01_sigmoid", student)
+            assert submission.max_score == 5, student
+
+
+def test_grading_leaves_source_untouched(graded_course):
+    course, _ = graded_course
+    for path in ROOT.glob("source/**/*"):
+        if path.is_file():
+            copy = course / path.relative_to(ROOT)
+            assert copy.read_bytes() == path.read_bytes(), path
+
+
+def test_feedback_hides_the_hidden_tests(graded_course):
+    course, _ = graded_course
+    for html in (course / "feedback").glob("*/01_sigmoid/01_sigmoid.html"):
+        text = html.read_text()
+        assert "default_rng" not in text and "HIDDEN TESTS" not in text, html
+
+
 def test_broken_submissions_are_listed_with_their_reason(graded_course):
     _, output = graded_course
     listed = output.split("Could not grade", 1)[1]
@@ -50,7 +93,7 @@ def test_grades_csv_has_every_student(graded_course):
     expected = {s: sum(points.values()) for s, points in EXPECTED.items()}
     expected.update({s: 0.0 for s in NOT_GRADED})
     assert rows == expected
-    assert "sample-partly-wrong  2 / 5" in output
+    assert re.search(r"^sample-partly-wrong +2 / 5$", output, re.M)
 
 
 def test_feedback_names_function_input_expected_and_got(graded_course):
