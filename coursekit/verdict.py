@@ -25,6 +25,7 @@ from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
+from coursekit import checks, values
 from coursekit.checks import REPORT_MIME, STUBS_FILE
 from coursekit.values import compare
 
@@ -74,8 +75,11 @@ def run_reference(path, timeout=120):
 
 def reference_reports(path, cache_root):
     """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
-    with open(path, "rb") as file:
-        digest = hashlib.sha256(file.read()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for part in (path, checks.__file__, values.__file__):  # the reports' format too
+        with open(part, "rb") as file:
+            digest.update(file.read())
+    digest = digest.hexdigest()[:16]
     cache = os.path.join(cache_root, CACHE_DIR, f"{os.path.basename(path)}-{digest}.json")
     try:
         with open(cache, encoding="utf-8") as file:
@@ -136,13 +140,21 @@ class ExecuteWithReference(_ReferenceMixin, Execute):
     def preprocess(self, nb, resources, km=None):
         self._stub_answers = self._expected(resources)
         self._stub_dir = resources.get("metadata", {}).get("path") or "."
+        self._tests_run = set()
         return super().preprocess(nb, resources, km=km)
 
     def preprocess_cell(self, cell, resources, index):
+        grade_id = test_cell_id(cell)
         answers = {}
-        for report in self._stub_answers.get(test_cell_id(cell), []):
-            for name, calls in report.get("calls", {}).items():
-                answers.setdefault(name, []).extend(calls)
+        # The reference's answers are shown only after every earlier test has
+        # run: moving a test cell later cannot turn them into its answers.
+        order = list(self._stub_answers)
+        earlier = order[:order.index(grade_id)] if grade_id in order else []
+        if self._tests_run.issuperset(earlier):
+            for report in self._stub_answers.get(grade_id, []):
+                for name, calls in report.get("calls", {}).items():
+                    answers.setdefault(name, []).extend(calls)
+        self._tests_run.add(grade_id)
         stubs = os.path.join(self._stub_dir, STUBS_FILE)
         if answers:
             with open(stubs, "w", encoding="utf-8") as file:
