@@ -32,6 +32,16 @@ EXPECTED = {
     # replaces check() with one that reports the visible answers, 0.5 otherwise
     "sample-forges-reports": {"test_basic_sigmoid": 0, "test_sigmoid": 0,
                               "test_sigmoid_derivative": 0},
+    # Bad files that are still notebooks: graded in full.
+    # extra scratch cells that raise, unicode in code, comments and markdown
+    "sample-scratch-cells": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
+                             "test_sigmoid_derivative": 2},
+    # sigmoid prints a megabyte on every call
+    "sample-prints-megabytes": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
+                                "test_sigmoid_derivative": 2},
+    # saved as an nbformat 3 notebook
+    "sample-old-format": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
+                          "test_sigmoid_derivative": 2},
     # test cells emptied, renamed, deleted, points raised; sigmoid wrong
     "sample-tampers-test-cells": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
                                   "test_sigmoid_derivative": 2},
@@ -69,6 +79,12 @@ def test_grading_leaves_source_untouched(graded_course):
         if path.is_file():
             copy = course / path.relative_to(ROOT)
             assert copy.read_bytes() == path.read_bytes(), path
+
+
+def test_huge_output_is_cut_in_the_graded_notebook(graded_course):
+    course, _ = graded_course
+    graded = course / "autograded/sample-prints-megabytes/01_sigmoid/01_sigmoid.ipynb"
+    assert graded.stat().st_size < 100_000
 
 
 def test_feedback_hides_the_hidden_tests(graded_course):
