@@ -7,15 +7,34 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 
-.PHONY: demo test grade release lab venv clean
+# Grading runs student code in bubblewrap (coursekit/sandbox.py).
+# SANDBOX=off grades without it: only on a throw-away machine.
+SANDBOX ?= on
+export COURSEKIT_SANDBOX := $(SANDBOX)
+
+.PHONY: demo test grade release lab venv clean sandbox
 
 demo: grade
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed sandbox
 	$(BIN)/python -m pytest
 
-grade: release
+grade: release sandbox
 	$(BIN)/python -m coursekit.grade
+
+# bubblewrap is a system package: installed here when we are root on Debian
+# or Ubuntu (containers, CI); otherwise the message says what to do.
+sandbox:
+	@if [ "$(SANDBOX)" != off ] && ! command -v bwrap >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap (the grading sandbox)"; \
+	    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null || exit 1; \
+	  else \
+	    echo "Grading needs bubblewrap: sudo apt-get install bubblewrap (or dnf/pacman)."; \
+	    echo "Without it, grade on a throw-away machine with: make $(MAKECMDGOALS) SANDBOX=off"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 release: $(VENV)/.installed
 	@for a in $(sort $(ASSIGNMENTS)); do \

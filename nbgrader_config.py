@@ -1,5 +1,7 @@
 """nbgrader configuration for the course (run every nbgrader command from here)."""
 
+import os
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds,
@@ -17,7 +19,13 @@ c.CourseDirectory.course_id = "numpy-for-deep-learning"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # Seconds a cell may run before it is interrupted and scored as an error.
-c.Execute.timeout = 60
+c.Execute.timeout = int(os.environ.get("COURSEKIT_CELL_TIMEOUT", 60))
+
+# Student kernels run in a bubblewrap sandbox (coursekit/sandbox.py): their
+# own folder, the Python environment, no network, no view of the grader.
+# COURSEKIT_SANDBOX=off grades without it: only on a throw-away machine.
+c.Sandbox.enabled = os.environ.get("COURSEKIT_SANDBOX", "on") != "off"
+c.Sandbox.memory_mb = 2048
 
 # Before grading, every graded and read-only cell is restored from the
 # gradebook whatever the student did to it (edited, emptied, deleted, turned

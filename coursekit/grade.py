@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coursekit.sandbox import SandboxUnavailable, check_available
+
 LOG_DIR = Path(".coursekit-cache") / "logs"
 SUBMISSION_TIMEOUT = 30 * 60
 
@@ -130,6 +132,16 @@ def main(argv=None):
     root = Path.cwd()
     if not (root / "submitted").is_dir():
         parser.error("no submitted/ folder here: run this from the course root")
+
+    if os.environ.get("COURSEKIT_SANDBOX", "on") != "off":
+        try:
+            check_available()
+        except SandboxUnavailable as error:
+            print(error, file=sys.stderr)
+            return 2
+    else:
+        print("warning: grading WITHOUT the sandbox (COURSEKIT_SANDBOX=off): student code "
+              "runs with your user's rights", file=sys.stderr)
 
     failures = []
     for student, assignment, folder in submissions(root):

@@ -17,6 +17,7 @@ The expected results come from running the master notebook once, cached in
 import hashlib
 import json
 import os
+import stat
 
 import nbformat
 from nbclient import NotebookClient
@@ -27,6 +28,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from coursekit import checks, values
 from coursekit.checks import REPORT_MIME, STUBS_FILE
+from coursekit.sandbox import SandboxKernelManager
 from coursekit.values import compare
 
 CACHE_DIR = ".coursekit-cache"
@@ -135,13 +137,20 @@ class _ReferenceMixin:
 
 
 class ExecuteWithReference(_ReferenceMixin, Execute):
-    """nbgrader's Execute, serving the reference's answers to `uses=` dependencies."""
+    """nbgrader's Execute in the sandbox, serving the reference's answers to `uses=`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(*args, **kwargs)
 
     def preprocess(self, nb, resources, km=None):
         self._stub_answers = self._expected(resources)
         self._stub_dir = resources.get("metadata", {}).get("path") or "."
         self._tests_run = set()
-        return super().preprocess(nb, resources, km=km)
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            remove_links(self._stub_dir)
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = test_cell_id(cell)
@@ -157,13 +166,38 @@ class ExecuteWithReference(_ReferenceMixin, Execute):
         self._tests_run.add(grade_id)
         stubs = os.path.join(self._stub_dir, STUBS_FILE)
         if answers:
-            with open(stubs, "w", encoding="utf-8") as file:
-                json.dump(answers, file)
+            _remove(stubs)
+            try:  # "x": never through a link the kernel may have left there
+                with open(stubs, "x", encoding="utf-8") as file:
+                    json.dump(answers, file)
+            except FileExistsError:
+                pass
         try:
             return super().preprocess_cell(cell, resources, index)
         finally:
-            if answers and os.path.exists(stubs):
-                os.remove(stubs)
+            if answers:
+                _remove(stubs)
+
+
+def remove_links(folder):
+    """Delete symbolic links and special files the kernel left in its folder.
+
+    nbgrader writes the graded notebook back into this folder after the kernel
+    has stopped: a link left in its place would redirect that write.
+    """
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                _remove(path)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 class ReferenceVerdict(_ReferenceMixin, NbGraderPreprocessor):

@@ -42,6 +42,18 @@ EXPECTED = {
     # saved as an nbformat 3 notebook
     "sample-old-format": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
                           "test_sigmoid_derivative": 2},
+    # Attacks on the machine, stopped by the sandbox.
+    # basic_sigmoid execs the solution from source/; sigmoid tries to write the
+    # gradebook, source/ and other submissions, and the network, then answers
+    # right; sigmoid_derivative kills its parent and pid 1, then answers right
+    "sample-escapes-sandbox": {"test_basic_sigmoid": 0, "test_sigmoid": 2,
+                               "test_sigmoid_derivative": 2},
+    # sigmoid never returns: the cell times out, the others are graded
+    "sample-loops-forever": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                             "test_sigmoid_derivative": 2},
+    # sigmoid allocates 128 GiB
+    "sample-eats-memory": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                           "test_sigmoid_derivative": 2},
     # test cells emptied, renamed, deleted, points raised; sigmoid wrong
     "sample-tampers-test-cells": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
                                   "test_sigmoid_derivative": 2},
@@ -73,12 +85,18 @@ def test_no_student_can_raise_the_points_on_offer(graded_course):
             assert submission.max_score == 5, student
 
 
-def test_grading_leaves_source_untouched(graded_course):
+@pytest.mark.parametrize("folder", ["source", "release", "submitted"])
+def test_grading_leaves_the_course_files_untouched(graded_course, folder):
     course, _ = graded_course
-    for path in ROOT.glob("source/**/*"):
-        if path.is_file():
-            copy = course / path.relative_to(ROOT)
-            assert copy.read_bytes() == path.read_bytes(), path
+    before = {p.relative_to(ROOT): p.read_bytes() for p in (ROOT / folder).rglob("*") if p.is_file()}
+    after = {p.relative_to(course): p.read_bytes() for p in (course / folder).rglob("*")
+             if p.is_file()}
+    assert after == before
+
+
+def test_no_link_out_of_a_graded_folder_survives(graded_course):
+    course, _ = graded_course
+    assert not [p for p in (course / "autograded").rglob("*") if p.is_symlink()]
 
 
 def test_huge_output_is_cut_in_the_graded_notebook(graded_course):

@@ -1,0 +1,1 @@
+"""Tooling for the NumPy for deep learning course: checks, verdicts, sandbox, grading."""

@@ -1,0 +1,162 @@
+"""Student kernels run inside a bubblewrap sandbox while they are graded.
+
+`SandboxKernelManager` is the kernel manager nbgrader's Execute uses (see
+coursekit.verdict.ExecuteWithReference).  It starts the usual ipykernel
+command through `python -m coursekit.sandbox ... -- <command>`, which sets a
+memory limit and execs bubblewrap (`bwrap`) with:
+
+- a filesystem that holds the system's /usr, the Python environment and the
+  coursekit package (all read-only), the student's working copy (read-write)
+  and one private folder for the kernel's connection file and sockets;
+  nothing else of the course: no source/, gradebook, release/ or other
+  student's folder;
+- new user, PID, network, IPC, UTS and cgroup namespaces, no capabilities and
+  an unprivileged uid: it cannot signal or ptrace the grader or reach the
+  network.  The grader talks to it over the `ipc` transport, through the
+  private folder.
+
+If the sandbox cannot start, grading stops with a message that says so:
+it never falls back to grading unsandboxed.  An instructor opts out
+explicitly with `Sandbox.enabled = False` (COURSEKIT_SANDBOX=off in
+nbgrader_config.py).
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Int
+from traitlets.config import Configurable
+
+import coursekit
+
+SANDBOX_UID = 65534  # nobody
+SYSTEM_DIRS = ["/bin", "/lib", "/lib32", "/lib64", "/sbin"]
+SYSTEM_FILES = ["/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternatives"]
+UNAVAILABLE = ("the grading sandbox cannot start: {why}. Install bubblewrap "
+               "(Debian/Ubuntu: apt-get install bubblewrap), or grade without "
+               "the sandbox on a throw-away machine with COURSEKIT_SANDBOX=off.")
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+class Sandbox(Configurable):
+    """Limits for the sandboxed kernel (set them in nbgrader_config.py)."""
+
+    enabled = Bool(True, help="Run student kernels in bubblewrap.").tag(config=True)
+    memory_mb = Int(2048, help="Address-space limit of a kernel, in MiB.").tag(config=True)
+
+
+def read_only_paths():
+    """What a kernel may read: this Python, its environment, coursekit."""
+    paths = {sys.prefix, os.path.realpath(sys.base_prefix),
+             os.path.dirname(os.path.realpath(coursekit.__file__))}
+    paths.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    return sorted(paths)
+
+
+def bwrap_command(command, workdir, private_dir):
+    """The bwrap argv that runs `command` with only `workdir` and `private_dir` writable."""
+    argv = ["bwrap", "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp"]
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    for path in SYSTEM_FILES:
+        argv += ["--ro-bind-try", path, path]
+    for path in read_only_paths():
+        argv += ["--ro-bind", path, path]
+    argv += ["--bind", private_dir, private_dir, "--bind", workdir, workdir, "--chdir", workdir,
+             "--clearenv"]
+    env = {"PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+           "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           # ipykernel polls its parent; inside the PID namespace that is pid 1
+           "JPY_PARENT_PID": "1"}
+    for name in ("NBGRADER_EXECUTION",):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    for name, value in env.items():
+        argv += ["--setenv", name, value]
+    return argv + ["--", *command]
+
+
+def check_available():
+    """Raise SandboxUnavailable unless a sandboxed Python starts here."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(UNAVAILABLE.format(why="bwrap is not installed"))
+    with tempfile.TemporaryDirectory(prefix="ck-") as folder:
+        command = [sys.executable, "-m", "coursekit.sandbox", "--private", folder, "--",
+                   sys.executable, "-c", "import numpy, coursekit.checks; print('ok')"]
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=60)
+    if done.stdout.strip() != "ok":
+        why = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SandboxUnavailable(UNAVAILABLE.format(why=f"a test run failed ({why})"))
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in the sandbox, reached over ipc."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sandbox = Sandbox(parent=self)
+        self._private_dir = None
+        if self.sandbox.enabled:
+            if shutil.which("bwrap") is None:
+                raise SandboxUnavailable(UNAVAILABLE.format(why="bwrap is not installed"))
+            # short path: ipc socket names must fit in 107 bytes
+            self._private_dir = tempfile.mkdtemp(prefix="ck-")
+            self.transport = "ipc"
+            self.ip = os.path.join(self._private_dir, "kernel")
+            self.connection_file = os.path.join(self._private_dir, "kernel.json")
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None and self.sandbox.enabled:
+            # a signal would reach bwrap, not the kernel
+            spec.interrupt_mode = "message"
+        return spec
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        if not self.sandbox.enabled:
+            return command
+        return [sys.executable, "-m", "coursekit.sandbox",
+                "--memory-mb", str(self.sandbox.memory_mb),
+                "--private", self._private_dir, "--", *command]
+
+    def cleanup_resources(self, restart=False):
+        super().cleanup_resources(restart=restart)
+        if self._private_dir and not restart:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Run a command in the grading sandbox, in the current directory.")
+    parser.add_argument("--memory-mb", type=int, default=2048)
+    parser.add_argument("--private", required=True,
+                        help="a folder of the grader's, writable inside (the kernel's sockets)")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    limit = args.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    argv = bwrap_command(command, os.getcwd(), os.path.realpath(args.private))
+    os.execvp(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main()

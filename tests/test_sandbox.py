@@ -1,0 +1,72 @@
+"""The grading sandbox: what a student's process can and cannot do inside it."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ROOT
+from coursekit import grade, sandbox
+
+PROBE = textwrap.dedent(f"""
+    import os, socket
+    import numpy as np
+    print("uid", os.getuid())
+    print("sees source", os.path.exists({str(ROOT / 'source')!r}))
+    print("sees config", os.path.exists({str(ROOT / 'nbgrader_config.py')!r}))
+    open("written-inside", "w").write("ok")
+    try:
+        socket.create_connection(("1.1.1.1", 53), timeout=2)
+        print("network open")
+    except OSError:
+        print("network closed")
+    try:
+        np.ones(1 << 31)
+        print("memory unlimited")
+    except MemoryError:
+        print("memory limited")
+""")
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sandboxed")
+    private = tmp_path_factory.mktemp("private")
+    done = subprocess.run(
+        [sys.executable, "-m", "coursekit.sandbox", "--memory-mb", "1024", "--private",
+         str(private), "--", sys.executable, "-c", PROBE],
+        cwd=folder, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return folder, done.stdout.splitlines()
+
+
+def test_runs_as_an_unprivileged_user(probe):
+    assert "uid 65534" in probe[1]
+
+
+def test_sees_none_of_the_course(probe):
+    assert "sees source False" in probe[1] and "sees config False" in probe[1]
+
+
+def test_writes_only_its_own_folder(probe):
+    folder, _ = probe
+    assert (folder / "written-inside").read_text() == "ok"
+
+
+def test_has_no_network(probe):
+    assert "network closed" in probe[1]
+
+
+def test_memory_is_limited(probe):
+    assert "memory limited" in probe[1]
+
+
+def test_grading_stops_when_the_sandbox_cannot_start(tmp_path, monkeypatch, capsys):
+    (tmp_path / "submitted").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COURSEKIT_SANDBOX", raising=False)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr(grade, "nbgrader", lambda *a, **k: pytest.fail("graded unsandboxed"))
+    assert grade.main([]) == 2
+    assert "bwrap is not installed" in capsys.readouterr().err
