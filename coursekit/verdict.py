@@ -14,6 +14,7 @@ The expected results come from running the master notebook once, cached in
 `.coursekit-cache/` under the course root and keyed by the notebook's bytes.
 """
 
+import copy
 import hashlib
 import json
 import os
@@ -21,6 +22,8 @@ import stat
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
@@ -32,6 +35,9 @@ from coursekit.sandbox import SandboxKernelManager
 from coursekit.values import compare
 
 CACHE_DIR = ".coursekit-cache"
+MAX_RESTARTS = 3
+KERNEL_DIED = ("the kernel stopped while running this cell (the code exited Python, "
+               "crashed or ran out of memory); it was restarted to grade the rest")
 
 
 class ReferenceFailure(Exception):
@@ -174,9 +180,31 @@ class ExecuteWithReference(_ReferenceMixin, Execute):
                 pass
         try:
             return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._revive(index)
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="KernelDied", evalue=KERNEL_DIED,
+                traceback=[f"KernelDied: {KERNEL_DIED}"]))
+            return cell, resources
         finally:
             if answers:
                 _remove(stubs)
+
+    def _revive(self, index):
+        """Restart a kernel that died in cell `index` and run the cells above again.
+
+        So a cell that exits Python or crashes costs only its own marks.  The
+        replayed cells' outputs are thrown away: the first run's stand.
+        """
+        self._deaths = getattr(self, "_deaths", 0) + 1
+        if self._deaths > MAX_RESTARTS:
+            raise DeadKernelError(f"the kernel died {self._deaths} times")
+        self.log.warning("The kernel died in cell %d; restarting it", index)
+        run_sync(self.km.restart_kernel)(now=True)
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        for i, earlier in enumerate(self.nb.cells[:index]):
+            if earlier.cell_type == "code":
+                self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
 
 
 def remove_links(folder):

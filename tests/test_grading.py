@@ -54,6 +54,9 @@ EXPECTED = {
     # sigmoid allocates 128 GiB
     "sample-eats-memory": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
                            "test_sigmoid_derivative": 2},
+    # sigmoid calls os._exit: the kernel is restarted, only sigmoid loses
+    "sample-kernel-dies": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                           "test_sigmoid_derivative": 2},
     # test cells emptied, renamed, deleted, points raised; sigmoid wrong
     "sample-tampers-test-cells": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
                                   "test_sigmoid_derivative": 2},
@@ -62,7 +65,6 @@ EXPECTED = {
 NOT_GRADED = {
     "sample-empty-file": "the notebook file is empty",
     "sample-invalid-json": "not valid JSON",
-    "sample-kernel-dies": "the kernel died",
 }
 
 
