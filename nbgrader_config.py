@@ -9,7 +9,8 @@ from nbgrader.preprocessors import (
 )
 
 from coursekit.cells import ForgetUnknownCells
-from coursekit.verdict import ExecuteWithReference, ReferenceVerdict
+from coursekit.execute import ExecuteWithReference
+from coursekit.verdict import ReferenceVerdict
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -26,6 +27,8 @@ c.Execute.timeout = int(os.environ.get("COURSEKIT_CELL_TIMEOUT", 60))
 # COURSEKIT_SANDBOX=off grades without it: only on a throw-away machine.
 c.Sandbox.enabled = os.environ.get("COURSEKIT_SANDBOX", "on") != "off"
 c.Sandbox.memory_mb = 2048
+# Seconds all cells of one notebook may take together (the rest are not run).
+c.Sandbox.notebook_timeout = 600
 
 # Before grading, every graded and read-only cell is restored from the
 # gradebook whatever the student did to it (edited, emptied, deleted, turned

@@ -1,7 +1,7 @@
 """Student kernels run inside a bubblewrap sandbox while they are graded.
 
 `SandboxKernelManager` is the kernel manager nbgrader's Execute uses (see
-coursekit.verdict.ExecuteWithReference).  It starts the usual ipykernel
+coursekit.execute.ExecuteWithReference).  It starts the usual ipykernel
 command through `python -m coursekit.sandbox ... -- <command>`, which sets a
 memory limit and execs bubblewrap (`bwrap`) with:
 
@@ -52,6 +52,8 @@ class Sandbox(Configurable):
 
     enabled = Bool(True, help="Run student kernels in bubblewrap.").tag(config=True)
     memory_mb = Int(2048, help="Address-space limit of a kernel, in MiB.").tag(config=True)
+    notebook_timeout = Int(600, help="Seconds all the cells of one notebook may take together; "
+                                     "the cells left when they are up are not run.").tag(config=True)
 
 
 def read_only_paths():
@@ -136,10 +138,12 @@ class SandboxKernelManager(AsyncKernelManager):
                 "--memory-mb", str(self.sandbox.memory_mb),
                 "--private", self._private_dir, "--", *command]
 
-    def cleanup_resources(self, restart=False):
-        super().cleanup_resources(restart=restart)
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
         if self._private_dir and not restart:
             shutil.rmtree(self._private_dir, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
 
 
 def main(argv=None):

@@ -1,43 +1,33 @@
 """Grading verdicts computed outside the student's kernel.
 
-Two nbgrader preprocessors, set in nbgrader_config.py's autograde pipeline:
-
-- `ExecuteWithReference` is nbgrader's Execute that, just before a test cell
-  runs, leaves the reference's answers for the graded functions that cell's
-  checks name in `uses=` (see coursekit.checks).
-- `ReferenceVerdict` replaces each test cell's outputs with the grader's own
-  verdict: the student's reported results compared, in this process, with
-  the results of the instructor's notebook in `source/`.  nbgrader's
-  SaveAutoGrades then scores the cell as usual (an error output: no marks).
+`ReferenceVerdict`, in nbgrader's autograde pipeline right after the Execute
+step (coursekit.execute), replaces each test cell's outputs with the grader's
+own verdict: the results the student's kernel reported, compared in this
+process with the results of the instructor's notebook in `source/`.
+nbgrader's SaveAutoGrades then scores the cell as usual (an error output: no
+marks).
 
 The expected results come from running the master notebook once, cached in
-`.coursekit-cache/` under the course root and keyed by the notebook's bytes.
+`.coursekit-cache/` under the course root, keyed by the notebook's bytes and
+the code that writes and reads the reports.
 """
 
-import copy
 import hashlib
 import json
 import os
-import stat
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
-from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 from coursekit import checks, values
-from coursekit.checks import REPORT_MIME, STUBS_FILE
-from coursekit.sandbox import SandboxKernelManager
+from coursekit.checks import REPORT_MIME
 from coursekit.values import compare
 
 CACHE_DIR = ".coursekit-cache"
-MAX_RESTARTS = 3
-KERNEL_DIED = ("the kernel stopped while running this cell (the code exited Python, "
-               "crashed or ran out of memory); it was restarted to grade the rest")
 
 
 class ReferenceFailure(Exception):
@@ -132,8 +122,9 @@ def verdict_outputs(expected, outputs):
     return [nbformat.v4.new_output("error", ename="AssertionError", evalue=problem,
                                    traceback=[f"AssertionError: {problem}"])]
 
+class ReferenceMixin:
+    """For preprocessors: the reference reports of the notebook being graded."""
 
-class _ReferenceMixin:
     def _expected(self, resources):
         coursedir = CourseDirectory(config=self.config)
         path = os.path.join(
@@ -142,93 +133,7 @@ class _ReferenceMixin:
         return reference_reports(path, coursedir.root)
 
 
-class ExecuteWithReference(_ReferenceMixin, Execute):
-    """nbgrader's Execute in the sandbox, serving the reference's answers to `uses=`."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
-        super().__init__(*args, **kwargs)
-
-    def preprocess(self, nb, resources, km=None):
-        self._stub_answers = self._expected(resources)
-        self._stub_dir = resources.get("metadata", {}).get("path") or "."
-        self._tests_run = set()
-        try:
-            return super().preprocess(nb, resources, km=km)
-        finally:
-            remove_links(self._stub_dir)
-
-    def preprocess_cell(self, cell, resources, index):
-        grade_id = test_cell_id(cell)
-        answers = {}
-        # The reference's answers are shown only after every earlier test has
-        # run: moving a test cell later cannot turn them into its answers.
-        order = list(self._stub_answers)
-        earlier = order[:order.index(grade_id)] if grade_id in order else []
-        if self._tests_run.issuperset(earlier):
-            for report in self._stub_answers.get(grade_id, []):
-                for name, calls in report.get("calls", {}).items():
-                    answers.setdefault(name, []).extend(calls)
-        self._tests_run.add(grade_id)
-        stubs = os.path.join(self._stub_dir, STUBS_FILE)
-        if answers:
-            _remove(stubs)
-            try:  # "x": never through a link the kernel may have left there
-                with open(stubs, "x", encoding="utf-8") as file:
-                    json.dump(answers, file)
-            except FileExistsError:
-                pass
-        try:
-            return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._revive(index)
-            cell.outputs.append(nbformat.v4.new_output(
-                "error", ename="KernelDied", evalue=KERNEL_DIED,
-                traceback=[f"KernelDied: {KERNEL_DIED}"]))
-            return cell, resources
-        finally:
-            if answers:
-                _remove(stubs)
-
-    def _revive(self, index):
-        """Restart a kernel that died in cell `index` and run the cells above again.
-
-        So a cell that exits Python or crashes costs only its own marks.  The
-        replayed cells' outputs are thrown away: the first run's stand.
-        """
-        self._deaths = getattr(self, "_deaths", 0) + 1
-        if self._deaths > MAX_RESTARTS:
-            raise DeadKernelError(f"the kernel died {self._deaths} times")
-        self.log.warning("The kernel died in cell %d; restarting it", index)
-        run_sync(self.km.restart_kernel)(now=True)
-        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
-        for i, earlier in enumerate(self.nb.cells[:index]):
-            if earlier.cell_type == "code":
-                self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
-
-
-def remove_links(folder):
-    """Delete symbolic links and special files the kernel left in its folder.
-
-    nbgrader writes the graded notebook back into this folder after the kernel
-    has stopped: a link left in its place would redirect that write.
-    """
-    for parent, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            path = os.path.join(parent, name)
-            mode = os.lstat(path).st_mode
-            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                _remove(path)
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-class ReferenceVerdict(_ReferenceMixin, NbGraderPreprocessor):
+class ReferenceVerdict(ReferenceMixin, NbGraderPreprocessor):
     """Score each test cell by comparing its reports with the reference, here."""
 
     def preprocess(self, nb, resources):

@@ -1,0 +1,141 @@
+"""nbgrader's Execute for grading: sandboxed, time-limited, and resilient.
+
+`ExecuteWithReference` replaces nbgrader's Execute in the autograde pipeline
+(nbgrader_config.py).  It
+
+- starts the student's kernel in the sandbox (coursekit.sandbox);
+- just before a test cell runs, leaves the reference's answers for the graded
+  functions its checks name in `uses=` (coursekit.checks), and removes them
+  afterwards;
+- stops running cells once the notebook's time limit is up;
+- restarts a kernel that died and runs the cells above again, so a cell that
+  exits Python costs only its own marks;
+- removes links the kernel left in its folder before nbgrader writes there.
+"""
+
+import copy
+import json
+import os
+import stat
+import time
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
+from nbgrader.preprocessors import Execute
+
+from coursekit.checks import STUBS_FILE
+from coursekit.sandbox import Sandbox, SandboxKernelManager
+from coursekit.verdict import ReferenceMixin, test_cell_id
+
+MAX_RESTARTS = 3
+NOTEBOOK_TIMEOUT = "the notebook's time limit was reached before this cell could run"
+KERNEL_DIED = ("the kernel stopped while running this cell (the code exited Python, "
+               "crashed or ran out of memory); it was restarted to grade the rest")
+
+
+class ExecuteWithReference(ReferenceMixin, Execute):
+    """nbgrader's Execute in the sandbox, serving the reference's answers to `uses=`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb, resources, km=None):
+        self._stub_answers = self._expected(resources)
+        self._stub_dir = resources.get("metadata", {}).get("path") or "."
+        self._tests_run = set()
+        self._cell_timeout = self.timeout
+        self._deadline = time.monotonic() + Sandbox(parent=self).notebook_timeout
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            remove_links(self._stub_dir)
+
+    def preprocess_cell(self, cell, resources, index):
+        left = self._deadline - time.monotonic()
+        if cell.cell_type == "code" and left <= 0:
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="NotebookTimeout", evalue=NOTEBOOK_TIMEOUT,
+                traceback=[f"NotebookTimeout: {NOTEBOOK_TIMEOUT}"])]
+            return cell, resources
+        self.timeout = max(1, min(self._cell_timeout, int(left)))
+        if self.timeout < self._cell_timeout:
+            # this cell may run only until the notebook's limit: if it uses
+            # all of that time, nothing after it runs
+            started = time.monotonic()
+            try:
+                return self._run_cell(cell, resources, index)
+            finally:
+                if time.monotonic() - started >= self.timeout:
+                    self._deadline = 0
+        return self._run_cell(cell, resources, index)
+
+    def _run_cell(self, cell, resources, index):
+        grade_id = test_cell_id(cell)
+        answers = {}
+        # The reference's answers are shown only after every earlier test has
+        # run: moving a test cell later cannot turn them into its answers.
+        order = list(self._stub_answers)
+        earlier = order[:order.index(grade_id)] if grade_id in order else []
+        if self._tests_run.issuperset(earlier):
+            for report in self._stub_answers.get(grade_id, []):
+                for name, calls in report.get("calls", {}).items():
+                    answers.setdefault(name, []).extend(calls)
+        self._tests_run.add(grade_id)
+        stubs = os.path.join(self._stub_dir, STUBS_FILE)
+        if answers:
+            _remove(stubs)
+            try:  # "x": never through a link the kernel may have left there
+                with open(stubs, "x", encoding="utf-8") as file:
+                    json.dump(answers, file)
+            except FileExistsError:
+                pass
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._revive(index)
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="KernelDied", evalue=KERNEL_DIED,
+                traceback=[f"KernelDied: {KERNEL_DIED}"]))
+            return cell, resources
+        finally:
+            if answers:
+                _remove(stubs)
+
+    def _revive(self, index):
+        """Restart a kernel that died in cell `index` and run the cells above again.
+
+        So a cell that exits Python or crashes costs only its own marks.  The
+        replayed cells' outputs are thrown away: the first run's stand.
+        """
+        self._deaths = getattr(self, "_deaths", 0) + 1
+        if self._deaths > MAX_RESTARTS:
+            raise DeadKernelError(f"the kernel died {self._deaths} times")
+        self.log.warning("The kernel died in cell %d; restarting it", index)
+        run_sync(self.km.restart_kernel)(now=True)
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        for i, earlier in enumerate(self.nb.cells[:index]):
+            if earlier.cell_type == "code":
+                self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
+
+
+def remove_links(folder):
+    """Delete symbolic links and special files the kernel left in its folder.
+
+    nbgrader writes the graded notebook back into this folder after the kernel
+    has stopped: a link left in its place would redirect that write.
+    """
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                _remove(path)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
