@@ -27,6 +27,7 @@ LOG_DIR = Path(".coursekit-cache") / "logs"
 SUBMISSION_TIMEOUT = 30 * 60
 
 KNOWN_FAILURES = [
+    (r"SubmissionTimeout", "grading it ran past the time limit of a submission"),
     (r"DeadKernelError|Kernel died", "the kernel died while running the notebook "
                                      "(a cell exited Python or crashed it)"),
     (r"No reply from kernel|CellTimeoutError|TimeoutError",
@@ -48,7 +49,7 @@ def nbgrader(*args, log=None, timeout=SUBMISSION_TIMEOUT):
                               stdin=subprocess.DEVNULL, env=env)
         ok, output = done.returncode == 0, done.stdout + done.stderr
     except subprocess.TimeoutExpired as expired:
-        ok, output = False, f"CellTimeoutError: gave up after {timeout} s\n{expired.stdout or ''}"
+        ok, output = False, f"SubmissionTimeout: stopped after {timeout} s\n{expired.stdout or ''}"
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(" ".join(command) + "\n" + output, encoding="utf-8")
@@ -88,14 +89,15 @@ def submissions(root):
                 yield student.name, folder.name, folder
 
 
-def grade_one(student, assignment, folder):
+def grade_one(student, assignment, folder, timeout=SUBMISSION_TIMEOUT):
     """Autograde and give feedback on one submission; return a reason on failure."""
     for notebook in sorted(folder.glob("*.ipynb")):
         reason = unreadable(notebook)
         if reason:
             return f"{notebook.name}: {reason}"
     log = LOG_DIR / f"{student}--{assignment}.log"
-    ok, output = nbgrader("autograde", assignment, "--student", student, "--force", log=log)
+    ok, output = nbgrader("autograde", assignment, "--student", student, "--force", log=log,
+                          timeout=timeout)
     if not ok:
         return f"{reason_from(output)} (log: {log})"
     ok, output = nbgrader("generate_feedback", assignment, "--student", student, "--force",
@@ -128,6 +130,8 @@ def format_table(table):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grades", default="grades.csv", help="where to export (default grades.csv)")
+    parser.add_argument("--timeout", type=int, default=SUBMISSION_TIMEOUT,
+                        help=f"seconds one submission may take (default {SUBMISSION_TIMEOUT})")
     args = parser.parse_args(argv)
     root = Path.cwd()
     if not (root / "submitted").is_dir():
@@ -146,7 +150,7 @@ def main(argv=None):
     failures = []
     for student, assignment, folder in submissions(root):
         print(f"grading {student} / {assignment} ...", flush=True)
-        reason = grade_one(student, assignment, folder)
+        reason = grade_one(student, assignment, folder, args.timeout)
         if reason:
             failures.append((student, assignment, reason))
             # keep the student in the gradebook so the export lists them
