@@ -3,6 +3,7 @@
 import csv
 import re
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -54,6 +55,9 @@ EXPECTED = {
     # sigmoid allocates 128 GiB
     "sample-eats-memory": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
                            "test_sigmoid_derivative": 2},
+    # sigmoid (wrong) silences tracebacks and patches builtins.abs
+    "sample-hides-tracebacks": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
+                                "test_sigmoid_derivative": 2},
     # sigmoid calls os._exit: the kernel is restarted, only sigmoid loses
     "sample-kernel-dies": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
                            "test_sigmoid_derivative": 2},
@@ -65,6 +69,7 @@ EXPECTED = {
 NOT_GRADED = {
     "sample-empty-file": "the notebook file is empty",
     "sample-invalid-json": "not valid JSON",
+    "sample-not-a-notebook": "JSON but not a notebook",
 }
 
 
@@ -94,6 +99,17 @@ def test_grading_leaves_the_course_files_untouched(graded_course, folder):
     after = {p.relative_to(course): p.read_bytes() for p in (course / folder).rglob("*")
              if p.is_file()}
     assert after == before
+
+
+def test_the_gradebook_still_holds_the_master_cells(graded_course):
+    course, _ = graded_course
+    master = {c.metadata.nbgrader.grade_id: c.source
+              for c in nbformat.read(ROOT / "source/01_sigmoid/01_sigmoid.ipynb", as_version=4).cells
+              if not c.metadata.nbgrader.get("solution")}  # solutions are stored as stubs
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        cells = gradebook.find_notebook("01_sigmoid", "01_sigmoid").source_cells
+        stored = {cell.name: cell.source for cell in cells if cell.name in master}
+    assert stored == master
 
 
 def test_no_link_out_of_a_graded_folder_survives(graded_course):
