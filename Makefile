@@ -12,11 +12,18 @@ ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 SANDBOX ?= on
 export COURSEKIT_SANDBOX := $(SANDBOX)
 
-.PHONY: demo test grade release lab venv clean sandbox
+.PHONY: demo demo-needs-sandbox test grade release lab venv clean sandbox
 
 # The demo grades a sample that loops forever: a 10 s cell limit keeps it short.
 demo: export COURSEKIT_CELL_TIMEOUT ?= 10
-demo: grade
+demo: demo-needs-sandbox grade
+
+# Some samples attack the machine: outside the sandbox they would really
+# overwrite source/ and the gradebook.
+demo-needs-sandbox:
+	@if [ "$(SANDBOX)" = off ]; then \
+	  echo "make demo grades samples that attack the machine: it runs only with the sandbox."; \
+	  echo "Without bubblewrap, try: make test SANDBOX=off"; exit 1; fi
 
 test: $(VENV)/.installed sandbox
 	$(BIN)/python -m pytest
