@@ -18,7 +18,6 @@ marks of `sigmoid_derivative`.
 
 import copy
 import json
-import os
 from contextlib import contextmanager
 
 from coursekit.values import compare, decode, describe, encode

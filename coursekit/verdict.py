@@ -18,7 +18,6 @@ import os
 
 import nbformat
 from nbclient import NotebookClient
-from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
