@@ -45,6 +45,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         self._stub_answers = self._expected(resources)
         self._stub_dir = resources.get("metadata", {}).get("path") or "."
         self._tests_run = set()
+        self._deaths = 0
         self._cell_timeout = self.timeout
         self._deadline = time.monotonic() + Sandbox(parent=self).notebook_timeout
         try:
@@ -109,7 +110,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         So a cell that exits Python or crashes costs only its own marks.  The
         replayed cells' outputs are thrown away: the first run's stand.
         """
-        self._deaths = getattr(self, "_deaths", 0) + 1
+        self._deaths += 1
         if self._deaths > MAX_RESTARTS:
             raise DeadKernelError(f"the kernel died {self._deaths} times")
         self.log.warning("The kernel died in cell %d; restarting it", index)

@@ -115,11 +115,12 @@ def judge(expected, got):
 def verdict_outputs(expected, outputs):
     """The outputs a test cell keeps after grading: a line per check, or the failure."""
     problem = judge(expected, reports_in(outputs))
-    passed = [f"✔ {want['call']}" for want in expected]
     if problem is None:
-        return [nbformat.v4.new_output("stream", name="stdout", text="\n".join(passed) + "\n")]
+        passed = "".join(f"✔ {want['call']}\n" for want in expected)
+        return [nbformat.v4.new_output("stream", name="stdout", text=passed)]
     return [nbformat.v4.new_output("error", ename="AssertionError", evalue=problem,
                                    traceback=[f"AssertionError: {problem}"])]
+
 
 class ReferenceMixin:
     """For preprocessors: the reference reports of the notebook being graded."""
