@@ -8,6 +8,7 @@ from nbgrader.preprocessors import (
     GetGrades, IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
+from coursekit import sandbox
 from coursekit.cells import ForgetUnknownCells
 from coursekit.execute import ExecuteWithReference
 from coursekit.verdict import ReferenceVerdict
@@ -25,7 +26,7 @@ c.Execute.timeout = int(os.environ.get("COURSEKIT_CELL_TIMEOUT", 60))
 # Student kernels run in a bubblewrap sandbox (coursekit/sandbox.py): their
 # own folder, the Python environment, no network, no view of the grader.
 # COURSEKIT_SANDBOX=off grades without it: only on a throw-away machine.
-c.Sandbox.enabled = os.environ.get("COURSEKIT_SANDBOX", "on") != "off"
+c.Sandbox.enabled = sandbox.requested()
 c.Sandbox.memory_mb = 2048
 # Seconds all cells of one notebook may take together (the rest are not run).
 c.Sandbox.notebook_timeout = 600

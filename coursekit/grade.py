@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coursekit.sandbox import SandboxUnavailable, check_available
+from coursekit import sandbox
 
 LOG_DIR = Path(".coursekit-cache") / "logs"
 SUBMISSION_TIMEOUT = 30 * 60
@@ -137,10 +137,10 @@ def main(argv=None):
     if not (root / "submitted").is_dir():
         parser.error("no submitted/ folder here: run this from the course root")
 
-    if os.environ.get("COURSEKIT_SANDBOX", "on") != "off":
+    if sandbox.requested():
         try:
-            check_available()
-        except SandboxUnavailable as error:
+            sandbox.check_available()
+        except sandbox.SandboxUnavailable as error:
             print(error, file=sys.stderr)
             return 2
     else:

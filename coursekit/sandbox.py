@@ -47,6 +47,16 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
+def requested():
+    """Whether grading is to be sandboxed: yes unless COURSEKIT_SANDBOX=off."""
+    return os.environ.get("COURSEKIT_SANDBOX", "on") != "off"
+
+
+def require_bwrap():
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(UNAVAILABLE.format(why="bwrap is not installed"))
+
+
 class Sandbox(Configurable):
     """Limits for the sandboxed kernel (set them in nbgrader_config.py)."""
 
@@ -85,9 +95,8 @@ def bwrap_command(command, workdir, private_dir):
            "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            # ipykernel polls its parent; inside the PID namespace that is pid 1
            "JPY_PARENT_PID": "1"}
-    for name in ("NBGRADER_EXECUTION",):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    if "NBGRADER_EXECUTION" in os.environ:
+        env["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
     for name, value in env.items():
         argv += ["--setenv", name, value]
     return argv + ["--", *command]
@@ -95,8 +104,7 @@ def bwrap_command(command, workdir, private_dir):
 
 def check_available():
     """Raise SandboxUnavailable unless a sandboxed Python starts here."""
-    if shutil.which("bwrap") is None:
-        raise SandboxUnavailable(UNAVAILABLE.format(why="bwrap is not installed"))
+    require_bwrap()
     with tempfile.TemporaryDirectory(prefix="ck-") as folder:
         command = [sys.executable, "-m", "coursekit.sandbox", "--private", folder, "--",
                    sys.executable, "-c", "import numpy, coursekit.checks; print('ok')"]
@@ -114,8 +122,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.sandbox = Sandbox(parent=self)
         self._private_dir = None
         if self.sandbox.enabled:
-            if shutil.which("bwrap") is None:
-                raise SandboxUnavailable(UNAVAILABLE.format(why="bwrap is not installed"))
+            require_bwrap()
             # short path: ipc socket names must fit in 107 bytes
             self._private_dir = tempfile.mkdtemp(prefix="ck-")
             self.transport = "ipc"
