@@ -14,30 +14,50 @@ get the expected values, and compares them in its own process.
 time the grader lets them answer with the reference's values for exactly the
 calls the reference made, so that a wrong `sigmoid` does not also cost the
 marks of `sigmoid_derivative`.
+
+`mistake(function, hint, wrong)` names a mistake students make: every later
+check of `function` also reports what `wrong` gives for the same inputs.  The
+instructor writes these in a hidden block of the master notebook; the grader
+reads them from its own reference run only, and shows `hint` when a student's
+result matches what `wrong` gave.
 """
 
 import copy
 import json
+import warnings
 from contextlib import contextmanager
+
+import numpy as np
 
 from coursekit.values import compare, decode, describe, encode
 
 REPORT_MIME = "application/vnd.coursekit.check+json"
 STUBS_FILE = ".coursekit-stubs.json"
 
+_mistakes = {}  # function name -> [(hint, wrong implementation)]
+
+
+def mistake(function, hint, wrong):
+    """Name a known mistake: `wrong` computes what it gives, `hint` explains it."""
+    name = function if isinstance(function, str) else _name(function)
+    _mistakes.setdefault(name, []).append((hint, wrong))
+
 
 def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None):
     """Call `function(*inputs)`; compare with `expect` when it is given."""
-    name = getattr(function, "__name__", type(function).__name__)
+    name = _name(function)
     call = f"{name}({', '.join(_show_input(x) for x in inputs)})"
     uses = (uses,) if isinstance(uses, str) else tuple(uses)
     report = {"function": name, "call": call}
+    if name in _mistakes:
+        report["mistakes"] = [_known_mistake(hint, wrong, inputs) for hint, wrong in _mistakes[name]]
     try:
         with _dependencies(function, uses) as calls:
             result = function(*copy.deepcopy(inputs))
     except Exception as error:
         report["error"] = f"{type(error).__name__}: {error}"
-        _show(report, f"✘ {call} raised {report['error']}")
+        wanted = "" if expect is None else f"; expected {describe(encode(expect))}"
+        _show(report, f"✘ {call} raised {report['error']}{wanted}")
         raise
     report["value"] = encode(result)
     if calls:
@@ -54,6 +74,20 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None):
         problem += f" ({name} calls {', '.join(uses)}: check that it passes its own test first)"
     _show(report, f"✘ {call}: {problem}")
     raise AssertionError(f"{call}: {problem}")
+
+
+def _name(function):
+    return getattr(function, "__name__", type(function).__name__)
+
+
+def _known_mistake(hint, wrong, inputs):
+    """What the mistake `wrong` gives for `inputs`: a value or an error's type."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return {"hint": hint, "value": encode(wrong(*copy.deepcopy(inputs)))}
+    except Exception as error:
+        return {"hint": hint, "error": type(error).__name__}
 
 
 @contextmanager
@@ -112,8 +146,9 @@ def _show(report, text):
 
 
 def _show_input(value):
-    text = repr(value)
-    if len(text) > 60 or "\n" in text:
+    """The input as the student would type it, or its shape when that is too long."""
+    text = " ".join(repr(value).split())
+    if len(text) > 80:
         shape = getattr(value, "shape", None)
         text = f"<array of shape {shape}>" if shape is not None else f"<{type(value).__name__}>"
     return text

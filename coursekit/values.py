@@ -60,6 +60,9 @@ def decode(data):
 def compare(got, expected, rtol=RTOL, atol=ATOL):
     """Return None when `got` matches `expected` (both encoded), else why not.
 
+    Shapes must match, but where a single number is expected a one-element
+    array of shape (1,) or (1, 1) counts as that number.
+
     `got` comes from the student's kernel and may be any JSON at all: nothing
     in it is trusted to have the shape `encode` gives.
     """
@@ -122,6 +125,8 @@ def _compare(got, expected, rtol, atol):
         if got.get("type") != "array":
             return f"expected {describe(expected)}, got {describe(got)}"
         want, have = _to_array(expected), _to_array(got)
+        if want.ndim == 0 and have.size == 1 and have.ndim <= 2:
+            have = have.reshape(())  # a single number may come back as (1,) or (1, 1)
         if want.shape != have.shape:
             return (f"expected shape {want.shape}, got shape {have.shape}"
                     f" (value {describe(got)})")

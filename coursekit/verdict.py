@@ -101,15 +101,33 @@ def judge(expected, got):
         have = got[i]
         if not isinstance(have, dict) or have.get("function") != want["function"]:
             return f"{call}: the test's checks did not run in their order"
+        expected_value = values.describe(want["value"])
         if "error" in have:
             error = str(have["error"])[:300]
             if error.startswith("NotImplementedError"):
                 return f"{call}: the function is not written yet (it raises NotImplementedError)"
-            return f"{call} raised {error}"
+            return _with_hint(f"{call} raised {error}; expected {expected_value}", want, have)
         problem = compare(have.get("value"), want["value"])
         if problem:
-            return f"{call}: {problem}"
+            return _with_hint(f"{call}: {problem}", want, have)
     return None
+
+
+def likely_mistake(want, have):
+    """The hint of the first known mistake in the reference report `want` that
+    the student's report `have` matches: same value, or the same type of error."""
+    for known in want.get("mistakes", []):
+        if "error" in known:
+            if str(have.get("error", "")).split(":", 1)[0] == known["error"]:
+                return known["hint"]
+        elif "value" in have and compare(have["value"], known["value"]) is None:
+            return known["hint"]
+    return None
+
+
+def _with_hint(problem, want, have):
+    hint = likely_mistake(want, have)
+    return problem if hint is None else f"{problem}. Likely mistake: {hint}"
 
 
 def verdict_outputs(expected, outputs):

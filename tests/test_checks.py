@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from coursekit import checks
 from coursekit.checks import check
 from coursekit.values import compare, encode
 from coursekit.verdict import judge
@@ -75,3 +76,58 @@ def test_judge_needs_every_check_in_order():
     assert "no result came back" in judge(expected, right[:1])
     assert "f(2): expected 4.0, got 1.0" in judge(expected, [right[0], right[0]])
     assert "not written yet" in judge(expected, [{"function": "f", "error": "NotImplementedError: "}])
+
+
+@pytest.mark.parametrize("got", [np.float64(1.1), np.array([1.1]), np.array([[1.1]])])
+def test_a_single_number_may_come_back_as_a_one_element_array(got):
+    assert compare(encode(got), encode(1.1)) is None
+
+
+@pytest.mark.parametrize("got, expected", [
+    (np.array([1.1, 1.1]), 1.1),
+    (np.array([[[1.1]]]), 1.1),
+    (1.1, np.array([1.1])),
+    (np.array([[1.1]]), np.array([1.1])),
+])
+def test_other_shapes_stay_exact(got, expected):
+    assert "shape" in compare(encode(got), encode(expected))
+
+
+def test_judge_names_a_known_mistake_by_its_value_or_its_error():
+    want = {"function": "f", "call": "f(2)", "value": encode(4.0),
+            "mistakes": [{"hint": "it doubles", "value": encode(4.0)},
+                         {"hint": "it returns x", "value": encode(2.0)},
+                         {"hint": "axis 1", "error": "AxisError"}]}
+    assert judge([want], [{"function": "f", "value": encode(2.0)}]) == (
+        "f(2): expected 4.0, got 2.0. Likely mistake: it returns x")
+    assert judge([want], [{"function": "f", "error": "AxisError: axis 1 is out of bounds"}]) == (
+        "f(2) raised AxisError: axis 1 is out of bounds; expected 4.0. Likely mistake: axis 1")
+    assert judge([want], [{"function": "f", "value": encode(3.0)}]) == "f(2): expected 4.0, got 3.0"
+    assert judge([want], [{"function": "f", "error": "ValueError: no"}]) == (
+        "f(2) raised ValueError: no; expected 4.0")
+
+
+def test_check_reports_what_each_known_mistake_gives(monkeypatch):
+    shown = []
+    monkeypatch.setattr(checks, "_show", lambda report, text: shown.append(report))
+
+    def halve(x):
+        return x / 2
+
+    checks.mistake(halve, "it doubles", lambda x: x * 2)
+    checks.mistake("halve", "it fails", lambda x: x["key"])
+    check(halve, 3.0)
+    assert shown[0]["mistakes"] == [{"hint": "it doubles", "value": encode(6.0)},
+                                    {"hint": "it fails", "error": "TypeError"}]
+
+
+def test_a_failing_self_check_that_raised_says_what_was_expected(monkeypatch):
+    shown = []
+    monkeypatch.setattr(checks, "_show", lambda report, text: shown.append(text))
+
+    def broken(x):
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        check(broken, 1, expect=2)
+    assert shown == ["✘ broken(1) raised ValueError: no; expected 2.0"]

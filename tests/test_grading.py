@@ -2,96 +2,58 @@
 
 import csv
 import re
+from html import escape
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+import samples
 from conftest import LEFT_OUT, ROOT
 
-# student -> {test cell: points}; a test that cannot tell right from wrong fails here.
-EXPECTED = {
-    "sample-correct": {"test_basic_sigmoid": 1, "test_sigmoid": 2, "test_sigmoid_derivative": 2},
-    "sample-other-idioms": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
-                            "test_sigmoid_derivative": 2},
-    # basic_sigmoid hard-codes the visible answer; sigmoid has the sign wrong;
-    # sigmoid_derivative is right and must not pay for sigmoid's mistake.
-    "sample-partly-wrong": {"test_basic_sigmoid": 0, "test_sigmoid": 0,
-                            "test_sigmoid_derivative": 2},
-    "sample-blank": {"test_basic_sigmoid": 0, "test_sigmoid": 0, "test_sigmoid_derivative": 0},
-    # Attacks (see README, "Security"): each gains nothing for the function it attacks.
-    # sigmoid returns x after patching np.allclose, np.isclose, np.testing...
-    "sample-patches-allclose": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                                "test_sigmoid_derivative": 2},
-    # sigmoid returns zeros in an ndarray subclass whose == always says True
-    "sample-lying-array": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                           "test_sigmoid_derivative": 2},
-    # once basic_sigmoid (right) has run, an input transformer turns every cell
-    # that calls check() into `pass`; sigmoid returns -1
-    "sample-rewrites-tests": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                              "test_sigmoid_derivative": 0},
-    # replaces check() with one that reports the visible answers, 0.5 otherwise
-    "sample-forges-reports": {"test_basic_sigmoid": 0, "test_sigmoid": 0,
-                              "test_sigmoid_derivative": 0},
-    # Bad files that are still notebooks: graded in full.
-    # extra scratch cells that raise, unicode in code, comments and markdown
-    "sample-scratch-cells": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
-                             "test_sigmoid_derivative": 2},
-    # sigmoid prints a megabyte on every call
-    "sample-prints-megabytes": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
-                                "test_sigmoid_derivative": 2},
-    # saved as an nbformat 3 notebook
-    "sample-old-format": {"test_basic_sigmoid": 1, "test_sigmoid": 2,
-                          "test_sigmoid_derivative": 2},
-    # Attacks on the machine, stopped by the sandbox.
-    # basic_sigmoid execs the solution from source/; sigmoid tries to write the
-    # gradebook, source/ and other submissions, and the network, then answers
-    # right; sigmoid_derivative kills its parent and pid 1, then answers right
-    "sample-escapes-sandbox": {"test_basic_sigmoid": 0, "test_sigmoid": 2,
-                               "test_sigmoid_derivative": 2},
-    # sigmoid never returns: the cell times out, the others are graded
-    "sample-loops-forever": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                             "test_sigmoid_derivative": 2},
-    # sigmoid allocates 128 GiB
-    "sample-eats-memory": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                           "test_sigmoid_derivative": 2},
-    # sigmoid (wrong) silences tracebacks and patches builtins.abs
-    "sample-hides-tracebacks": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                                "test_sigmoid_derivative": 2},
-    # sigmoid calls os._exit: the kernel is restarted, only sigmoid loses
-    "sample-kernel-dies": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                           "test_sigmoid_derivative": 2},
-    # test cells emptied, renamed, deleted, points raised; sigmoid wrong
-    "sample-tampers-test-cells": {"test_basic_sigmoid": 1, "test_sigmoid": 0,
-                                  "test_sigmoid_derivative": 2},
-}
-
-GRADED = {s: points for s, points in EXPECTED.items() if s not in LEFT_OUT}
-
-NOT_GRADED = {
-    "sample-empty-file": "the notebook file is empty",
-    "sample-invalid-json": "not valid JSON",
-    "sample-not-a-notebook": "JSON but not a notebook",
-}
+SCORES = samples.scores()
+GRADED = {key: points for key, points in SCORES.items() if key[0] not in LEFT_OUT}
+NOT_GRADED = samples.rows(samples.NOT_GRADED)
+ASSIGNMENTS = sorted(samples.SCORES)
 
 
-@pytest.mark.parametrize("student", sorted(GRADED))
-def test_scores_per_test_cell(graded_course, student):
+def test_every_sample_is_in_the_tables():
+    on_disk = {(p.parent.parent.name, p.parent.name) for p in (ROOT / "submitted").glob("*/*/*.ipynb")}
+    listed = set(SCORES) | {(student, assignment) for student, assignment, _ in NOT_GRADED}
+    assert on_disk == listed
+
+
+def points_on_offer(assignment):
+    notebook = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return sum(c.metadata.nbgrader.get("points", 0) for c in notebook.cells
+               if c.metadata.get("nbgrader", {}).get("grade"))
+
+
+@pytest.mark.parametrize("student, assignment", sorted(GRADED), ids="/".join)
+def test_scores_per_test_cell(graded_course, student, assignment):
     course, _ = graded_course
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {
-            grade_id: gradebook.find_grade(grade_id, "01_sigmoid", "01_sigmoid", student).score
-            for grade_id in GRADED[student]
+            grade_id: gradebook.find_grade(grade_id, assignment, assignment, student).score
+            for grade_id in GRADED[student, assignment]
         }
-    assert scores == GRADED[student]
+    assert scores == GRADED[student, assignment]
+
+
+def test_the_tables_score_every_test_cell():
+    for (student, assignment), points in SCORES.items():
+        notebook = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+        cells = {c.metadata.nbgrader.grade_id for c in notebook.cells
+                 if c.metadata.get("nbgrader", {}).get("grade")}
+        assert set(points) == cells, (student, assignment)
 
 
 def test_no_student_can_raise_the_points_on_offer(graded_course):
     course, _ = graded_course
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in GRADED:
-            submission = gradebook.find_submission("01_sigmoid", student)
-            assert submission.max_score == 5, student
+        for student, assignment in GRADED:
+            submission = gradebook.find_submission(assignment, student)
+            assert submission.max_score == points_on_offer(assignment), (student, assignment)
 
 
 @pytest.mark.parametrize("folder", ["source", "release", "submitted"])
@@ -104,13 +66,15 @@ def test_grading_leaves_the_course_files_untouched(graded_course, folder):
     assert after == before
 
 
-def test_the_gradebook_still_holds_the_master_cells(graded_course):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_gradebook_still_holds_the_master_cells(graded_course, assignment):
     course, _ = graded_course
+    source = ROOT / "source" / assignment / f"{assignment}.ipynb"
     master = {c.metadata.nbgrader.grade_id: c.source
-              for c in nbformat.read(ROOT / "source/01_sigmoid/01_sigmoid.ipynb", as_version=4).cells
+              for c in nbformat.read(source, as_version=4).cells
               if not c.metadata.nbgrader.get("solution")}  # solutions are stored as stubs
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        cells = gradebook.find_notebook("01_sigmoid", "01_sigmoid").source_cells
+        cells = gradebook.find_notebook(assignment, assignment).source_cells
         stored = {cell.name: cell.source for cell in cells if cell.name in master}
     assert stored == master
 
@@ -128,27 +92,33 @@ def test_huge_output_is_cut_in_the_graded_notebook(graded_course):
 
 def test_feedback_hides_the_hidden_tests(graded_course):
     course, _ = graded_course
-    for html in (course / "feedback").glob("*/01_sigmoid/01_sigmoid.html"):
+    pages = list((course / "feedback").glob("*/*/*.html"))
+    assert len(pages) == len(GRADED)
+    for html in pages:
         text = html.read_text()
-        assert "default_rng" not in text and "HIDDEN TESTS" not in text, html
+        for secret in ("default_rng", "HIDDEN TESTS", "mistake("):
+            assert secret not in text, (html, secret)
 
 
 def test_broken_submissions_are_listed_with_their_reason(graded_course):
     _, output = graded_course
     listed = output.split("Could not grade", 1)[1]
-    for student, reason in NOT_GRADED.items():
+    for student, assignment, reason in NOT_GRADED:
         line = next(l for l in listed.splitlines() if l.strip().startswith(student))
-        assert "01_sigmoid" in line and reason in line
+        assert assignment in line and reason in line
 
 
 def test_grades_csv_has_every_student(graded_course):
     course, output = graded_course
     with open(course / "grades.csv", newline="") as file:
-        rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(file)}
-    expected = {s: sum(points.values()) for s, points in GRADED.items()}
-    expected.update({s: 0.0 for s in NOT_GRADED})
-    assert rows == expected
-    assert re.search(r"^sample-partly-wrong +2 / 5$", output, re.M)
+        rows = {(r["student_id"], r["assignment"]): float(r["score"]) for r in csv.DictReader(file)}
+    expected = {key: sum(points.values()) for key, points in GRADED.items()}
+    for student, assignment, _ in NOT_GRADED:
+        expected[student, assignment] = 0.0
+    # nbgrader's export lists every student for every assignment: 0 where nothing was submitted
+    assert {key: score for key, score in rows.items() if key in expected} == expected
+    assert not {key: score for key, score in rows.items() if key not in expected and score}
+    assert re.search(r"^sample-partly-wrong +2 / 5 ", output, re.M)
 
 
 def test_feedback_names_function_input_expected_and_got(graded_course):
@@ -157,3 +127,21 @@ def test_feedback_names_function_input_expected_and_got(graded_course):
     assert "sigmoid(array([1, 2, 3])): expected [0.73105858 0.88079708 0.95257413]" in html
     assert "got [0.26894142 0.11920292 0.04742587]" in html
     assert "basic_sigmoid(0): expected 0.5, got 0.73105858" in html
+
+
+HINTS = samples.rows(samples.HINTS)
+
+
+@pytest.mark.parametrize("student, assignment, hint", HINTS,
+                         ids=[f"{s}/{a}/{i}" for i, (s, a, _) in enumerate(HINTS)])
+def test_feedback_names_the_likely_mistake(graded_course, student, assignment, hint):
+    course, _ = graded_course
+    html = (course / f"feedback/{student}/{assignment}/{assignment}.html").read_text()
+    assert f"Likely mistake: {escape(hint)}" in html
+
+
+def test_feedback_on_an_error_says_what_was_expected(graded_course):
+    course, _ = graded_course
+    html = (course / "feedback/sample-wrong-shape/03_normalize/03_normalize.html").read_text()
+    assert ("normalize_rows(array([[0, 3, 4], [1, 6, 4]])) raised ValueError: operands could not "
+            "be broadcast together with shapes (2,3) (2,) ; expected [[0. 0.6 0.8 ]") in html
