@@ -15,11 +15,13 @@ time the grader lets them answer with the reference's values for exactly the
 calls the reference made, so that a wrong `sigmoid` does not also cost the
 marks of `sigmoid_derivative`.
 
-`mistake(function, hint, wrong)` names a mistake students make: every later
-check of `function` also reports what `wrong` gives for the same inputs.  The
-instructor writes these in a hidden block of the master notebook; the grader
-reads them from its own reference run only, and shows `hint` when a student's
-result matches what `wrong` gave.
+`mistake(function, hint, wrong)` names a mistake students make.  The
+instructor writes these in a hidden block of the master notebook.  In the
+grader's own run of that notebook (and only there: `record_mistakes()`), every
+later check of `function` also reports what `wrong` gives for the same inputs,
+and the grader shows `hint` when a student's result matches it.  In a
+student's kernel `wrong` never runs, so it can neither slow down nor be
+disturbed by the student's code.
 """
 
 import copy
@@ -35,6 +37,13 @@ REPORT_MIME = "application/vnd.coursekit.check+json"
 STUBS_FILE = ".coursekit-stubs.json"
 
 _mistakes = {}  # function name -> [(hint, wrong implementation)]
+_recording = False
+
+
+def record_mistakes():
+    """Make later checks report what each known mistake gives (the grader's reference run)."""
+    global _recording
+    _recording = True
 
 
 def mistake(function, hint, wrong):
@@ -49,7 +58,7 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None):
     call = f"{name}({', '.join(_show_input(x) for x in inputs)})"
     uses = (uses,) if isinstance(uses, str) else tuple(uses)
     report = {"function": name, "call": call}
-    if name in _mistakes:
+    if _recording and name in _mistakes:
         report["mistakes"] = [_known_mistake(hint, wrong, inputs) for hint, wrong in _mistakes[name]]
     try:
         with _dependencies(function, uses) as calls:

@@ -117,7 +117,11 @@ def test_check_reports_what_each_known_mistake_gives(monkeypatch):
     checks.mistake(halve, "it doubles", lambda x: x * 2)
     checks.mistake("halve", "it fails", lambda x: x["key"])
     check(halve, 3.0)
-    assert shown[0]["mistakes"] == [{"hint": "it doubles", "value": encode(6.0)},
+    assert "mistakes" not in shown[0]  # a student's kernel never runs them
+    monkeypatch.setattr(checks, "_recording", False)
+    checks.record_mistakes()
+    check(halve, 3.0)
+    assert shown[1]["mistakes"] == [{"hint": "it doubles", "value": encode(6.0)},
                                     {"hint": "it fails", "error": "TypeError"}]
 
 
