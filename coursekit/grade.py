@@ -1,15 +1,19 @@
 """Grade every submission in submitted/: `python -m coursekit.grade`.
 
-For each student and assignment this runs nbgrader's own commands, each in a
-process of its own so that one broken submission cannot stop the others:
+Worker processes (`--workers`, default: the number of cores) each read the
+course's nbgrader configuration once and then grade one submission at a time
+through nbgrader's Python API (`NbGraderAPI`, which the formgrader uses too):
 
     nbgrader autograde ASSIGNMENT --student STUDENT --force
     nbgrader generate_feedback ASSIGNMENT --student STUDENT --force
-    nbgrader export --to grades.csv
 
-then prints a score table and the submissions it could not grade, each with
-the reason.  The assignments must be in the gradebook already
-(`nbgrader generate_assignment`, which `make grade` runs first).
+without paying a new process for each.  Every submission still gets its own
+working copy, kernel, sandbox and time limits.  One that fails, or runs past
+`--timeout` (its worker is then replaced), is listed as not graded and the
+others go on.  Then `nbgrader export --to grades.csv`, a score table, and the
+submissions that could not be graded with the reason.  The assignments must
+be in the gradebook already (`nbgrader generate_assignment`, which
+`make grade` runs first).
 """
 
 import argparse
@@ -19,9 +23,15 @@ import os
 import re
 import subprocess
 import sys
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
+from pebble import ProcessExpired, ProcessPool
+from tqdm import tqdm
+
 from coursekit import sandbox
+from coursekit.verdict import ReferenceFailure, reference_reports
 
 LOG_DIR = Path(".coursekit-cache") / "logs"
 SUBMISSION_TIMEOUT = 30 * 60
@@ -72,6 +82,22 @@ def unreadable(path):
     return None
 
 
+def unreadable_notebook(folder):
+    """Why a notebook in `folder` cannot be graded, or None."""
+    for notebook in sorted(folder.glob("*.ipynb")):
+        reason = unreadable(notebook)
+        if reason:
+            return f"{notebook.name}: {reason}"
+    return None
+
+
+def run_references(root, assignments):
+    """Run each assignment's master notebook once, before the workers need its results."""
+    for assignment in sorted(assignments):
+        for master in sorted((root / "source" / assignment).glob("*.ipynb")):
+            reference_reports(str(master), str(root))
+
+
 def reason_from(output):
     for pattern, reason in KNOWN_FAILURES:
         if re.search(pattern, output):
@@ -89,22 +115,76 @@ def submissions(root):
                 yield student.name, folder.name, folder
 
 
-def grade_one(student, assignment, folder, timeout=SUBMISSION_TIMEOUT):
-    """Autograde and give feedback on one submission; return a reason on failure."""
-    for notebook in sorted(folder.glob("*.ipynb")):
-        reason = unreadable(notebook)
-        if reason:
-            return f"{notebook.name}: {reason}"
+# One NbGraderAPI per worker process, made by start_worker.
+_api = None
+
+
+def start_worker():
+    """Read the course's nbgrader configuration, once per worker process."""
+    global _api
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.apps.nbgraderapp import NbGraderApp
+
+    app = NbGraderApp()
+    app.initialize([])  # nbgrader_config.py and the rest, as `nbgrader` reads them
+    app.log.handlers = []  # each submission's log goes to its own file
+    app.log.propagate = False
+    _api = NbGraderAPI(parent=app)
+
+
+def grade_in_worker(student, assignment):
+    """Autograde one submission and give feedback; return a reason on failure."""
     log = LOG_DIR / f"{student}--{assignment}.log"
-    ok, output = nbgrader("autograde", assignment, "--student", student, "--force", log=log,
-                          timeout=timeout)
-    if not ok:
-        return f"{reason_from(output)} (log: {log})"
-    ok, output = nbgrader("generate_feedback", assignment, "--student", student, "--force",
-                          log=LOG_DIR / f"{student}--{assignment}--feedback.log")
-    if not ok:
-        return f"feedback could not be generated: {reason_from(output)}"
-    return None
+    log.parent.mkdir(parents=True, exist_ok=True)
+    steps = [("autograde", _api.autograde(assignment, student, force=True, create=True))]
+    if steps[0][1]["success"]:
+        steps.append(("generate_feedback", _api.generate_feedback(assignment, student, force=True)))
+    text = "".join(f"== nbgrader {step} {assignment} --student {student} --force\n"
+                   f"{result.get('log', '')}{result.get('error', '')}\n" for step, result in steps)
+    log.write_text(text, encoding="utf-8")
+    step, result = steps[-1]
+    if result["success"]:
+        return None
+    failed = result.get("log", "") + result.get("error", "")
+    if step == "autograde":
+        return f"{reason_from(failed)} (log: {log})"
+    return f"feedback could not be generated: {reason_from(failed)} (log: {log})"
+
+
+def grade_all(todo, workers, timeout):
+    """Grade every (student, assignment) in `todo`; return {(student, assignment): reason}."""
+    failures = {}
+    on_terminal = sys.stderr.isatty()
+    with ProcessPool(max_workers=workers, initializer=start_worker) as pool, \
+            tqdm(total=len(todo), unit="notebook", disable=not on_terminal,
+                 dynamic_ncols=True) as progress:
+        futures = {pool.schedule(grade_in_worker, args=key, timeout=timeout): key for key in todo}
+        pending = dict(futures)
+        started, done = time.monotonic(), 0
+        while pending:
+            for future in [f for f in pending if f.done()]:
+                student, assignment = key = pending.pop(future)
+                try:
+                    reason = future.result()
+                except FutureTimeout:
+                    reason = f"grading it ran past the time limit of a submission ({timeout} s)"
+                except ProcessExpired as error:
+                    reason = f"the grading process died ({error})"
+                except Exception as error:
+                    reason = f"grading failed: {type(error).__name__}: {error}"
+                if reason:
+                    failures[key] = reason
+                done += 1
+                progress.set_postfix(failed=len(failures), refresh=False)
+                progress.update()
+                if not on_terminal:
+                    rate = done / max(time.monotonic() - started, 1e-9)
+                    left = (len(todo) - done) / rate
+                    print(f"[{done}/{len(todo)}] {student} / {assignment}: "
+                          f"{'not graded' if reason else 'graded'}; {len(failures)} failed, "
+                          f"{rate:.2f} notebooks/s, about {left:.0f} s left", flush=True)
+            time.sleep(0.05)
+    return failures
 
 
 def score_table(path):
@@ -132,6 +212,8 @@ def main(argv=None):
     parser.add_argument("--grades", default="grades.csv", help="where to export (default grades.csv)")
     parser.add_argument("--timeout", type=int, default=SUBMISSION_TIMEOUT,
                         help=f"seconds one submission may take (default {SUBMISSION_TIMEOUT})")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: the number of cores)")
     args = parser.parse_args(argv)
     root = Path.cwd()
     if not (root / "submitted").is_dir():
@@ -147,14 +229,23 @@ def main(argv=None):
         print("warning: grading WITHOUT the sandbox (COURSEKIT_SANDBOX=off): student code "
               "runs with your user's rights", file=sys.stderr)
 
-    failures = []
+    failures, todo = {}, []
     for student, assignment, folder in submissions(root):
-        print(f"grading {student} / {assignment} ...", flush=True)
-        reason = grade_one(student, assignment, folder, args.timeout)
+        reason = unreadable_notebook(folder)
         if reason:
-            failures.append((student, assignment, reason))
-            # keep the student in the gradebook so the export lists them
-            nbgrader("db", "student", "add", student)
+            failures[student, assignment] = reason
+        else:
+            todo.append((student, assignment))
+    try:
+        run_references(root, {assignment for _, assignment in todo})
+    except ReferenceFailure as error:
+        print(f"Nothing was graded: {error}", file=sys.stderr)
+        return 1
+    print(f"grading {len(todo)} submission(s) with {args.workers} worker(s)", flush=True)
+    failures.update(grade_all(todo, args.workers, args.timeout))
+    for student in sorted({student for student, _ in failures}):
+        # keep the student in the gradebook so the export lists them
+        nbgrader("db", "student", "add", student)
 
     ok, output = nbgrader("export", "--to", args.grades, log=LOG_DIR / "export.log")
     if not ok:
@@ -165,7 +256,7 @@ def main(argv=None):
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
     if failures:
         print(f"\nCould not grade {len(failures)} submission(s):")
-        for student, assignment, reason in failures:
+        for (student, assignment), reason in sorted(failures.items()):
             print(f"  {student} / {assignment}: {reason}")
     else:
         print("\nEvery submission was graded.")

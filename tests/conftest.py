@@ -55,6 +55,7 @@ def graded_course(tmp_path_factory):
         assert done.returncode == 0, done.stderr
     # a short cell time limit keeps sample-loops-forever quick
     os.environ["COURSEKIT_CELL_TIMEOUT"] = "10"
-    done = run(sys.executable, "-m", "coursekit.grade", cwd=course)
+    # four workers on two cores: concurrent writers to the SQLite gradebook
+    done = run(sys.executable, "-m", "coursekit.grade", "--workers", "4", cwd=course)
     assert done.returncode == 0, done.stdout + done.stderr
     return course, done.stdout

@@ -2,6 +2,8 @@
 
 import csv
 import re
+import shutil
+import sys
 from html import escape
 
 import nbformat
@@ -9,7 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import samples
-from conftest import LEFT_OUT, ROOT
+from conftest import LEFT_OUT, ROOT, copy_course, nbgrader, run
 
 SCORES = samples.scores()
 GRADED = {key: points for key, points in SCORES.items() if key[0] not in LEFT_OUT}
@@ -146,3 +148,31 @@ def test_feedback_on_an_error_says_what_was_expected(graded_course):
     html = (course / "feedback/sample-wrong-shape/03_normalize/03_normalize.html").read_text()
     assert ("normalize_rows(array([[0, 3, 4], [1, 6, 4]])) raised ValueError: operands could not "
             "be broadcast together with shapes (2,3) (2,) ; expected [[0. 0.6 0.8 ]") in html
+
+
+def grades_and_feedback(course, students):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        grades = {(g.student.id, g.assignment.name, g.name): g.score
+                  for a in gradebook.assignments for s in a.submissions
+                  for n in s.notebooks for g in n.grades if g.student.id in students}
+    feedback = {p.relative_to(course): p.read_text() for p in (course / "feedback").rglob("*.html")
+                if p.relative_to(course).parts[1] in students}
+    return grades, feedback
+
+
+def test_parallel_workers_grade_exactly_as_one_does(graded_course, tmp_path):
+    """graded_course ran four workers on one SQLite gradebook; here one worker grades two students."""
+    students = ("sample-wrong-axis", "sample-slips")
+    submitted = tmp_path / "submitted"
+    for student in students:
+        shutil.copytree(ROOT / "submitted" / student, submitted / student)
+    course = copy_course(tmp_path / "serial", submitted)
+    for assignment in ASSIGNMENTS:
+        assert nbgrader("generate_assignment", assignment, "--force", cwd=course).returncode == 0
+    done = run(sys.executable, "-m", "coursekit.grade", "--workers", "1", cwd=course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    serial = grades_and_feedback(course, students)
+    graded = {key: points for key, points in SCORES.items() if key[0] in students}
+    assert len(serial[0]) == sum(len(points) for points in graded.values())
+    assert len(serial[1]) == len(graded)
+    assert grades_and_feedback(graded_course[0], students) == serial
