@@ -63,4 +63,4 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 clean:
-	rm -rf autograded feedback gradebook.db grades.csv .coursekit-cache
+	rm -rf autograded feedback gradebook.db grades.csv grades-report.html grades-report .coursekit-cache

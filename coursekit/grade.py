@@ -11,7 +11,8 @@ without paying a new process for each.  Every submission still gets its own
 working copy, kernel, sandbox and time limits.  One that fails, or runs past
 `--timeout` (its worker is then replaced), is listed as not graded and the
 others go on.  Then `nbgrader export --to grades.csv`, a score table, and the
-submissions that could not be graded with the reason.  The assignments must
+submissions that could not be graded with the reason, and a grade report
+(coursekit/report.py: grades-report.html).  The assignments must
 be in the gradebook already (`nbgrader generate_assignment`, which
 `make grade` runs first).
 """
@@ -31,6 +32,7 @@ from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
 
 from coursekit import sandbox
+from coursekit.report import FOLDER, write_report
 from coursekit.verdict import ReferenceFailure, reference_reports
 
 LOG_DIR = Path(".coursekit-cache") / "logs"
@@ -254,6 +256,10 @@ def main(argv=None):
     print()
     print(format_table(score_table(args.grades)))
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
+    try:
+        print(f"report: {write_report(root, failures).name} (plots in {FOLDER}/)")
+    except Exception as error:  # the grades are exported: a report that fails loses nothing
+        print(f"warning: the grade report could not be written: {error!r}", file=sys.stderr)
     if failures:
         print(f"\nCould not grade {len(failures)} submission(s):")
         for (student, assignment), reason in sorted(failures.items()):

@@ -176,3 +176,18 @@ def test_parallel_workers_grade_exactly_as_one_does(graded_course, tmp_path):
     assert len(serial[0]) == sum(len(points) for points in graded.values())
     assert len(serial[1]) == len(graded)
     assert grades_and_feedback(graded_course[0], students) == serial
+
+
+def test_the_report_shows_scores_test_cells_mistakes_and_what_was_not_graded(graded_course):
+    course, output = graded_course
+    page = (course / "grades-report.html").read_text()
+    assert "report: grades-report.html" in output
+    for assignment in ASSIGNMENTS:
+        for plot in ("scores", "test-cells"):
+            assert (course / "grades-report" / f"{assignment}-{plot}.png").stat().st_size > 1000
+            assert f"grades-report/{assignment}-{plot}.png" in page
+    stable = [points["test_softmax_stable"] for (_, a), points in GRADED.items() if a == "04_softmax"]
+    assert f"<td>test_softmax_stable</td><td>{sum(stable)} of {len(stable)}</td>" in page
+    assert "<td>1</td><td>likely mistake: the maximum of the whole array was subtracted" in page
+    for student, assignment, _ in NOT_GRADED:
+        assert f"<td>{student}</td><td>{assignment}</td>" in page

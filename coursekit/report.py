@@ -1,0 +1,151 @@
+"""A grade report for the instructor: one HTML page and its PNG plots.
+
+`write_report(root, failures)` reads the gradebook and the autograded
+notebooks after grading and writes `grades-report.html` and the folder
+`grades-report/` next to it: per assignment, the distribution of scores, the
+pass rate of every test cell, and the failure messages and hints that most
+students got (how many students each); then the submissions that could not
+be graded, with the reason.
+"""
+
+import html
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+import nbformat  # noqa: E402
+from nbgrader.api import Gradebook  # noqa: E402
+from nbgrader.coursedir import CourseDirectory  # noqa: E402
+
+from coursekit.verdict import test_cell_id  # noqa: E402
+
+PAGE = "grades-report.html"
+FOLDER = "grades-report"
+TOP_MESSAGES = 8
+
+
+def collect(db_url):
+    """{assignment: {"max": points, "scores": {student: score}, "cells": {cell: (passed, graded)}}}."""
+    results = {}
+    with Gradebook(db_url) as gradebook:
+        for assignment in gradebook.assignments:
+            cells = {cell.name: [0, 0] for notebook in assignment.notebooks
+                     for cell in notebook.grade_cells}
+            entry = {"max": assignment.max_score, "scores": {}, "cells": cells}
+            for submission in assignment.submissions:
+                if not any(n.grades for n in submission.notebooks):
+                    continue
+                entry["scores"][submission.student.id] = submission.score
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        counts = cells.setdefault(grade.name, [0, 0])
+                        counts[0] += grade.score >= grade.max_score
+                        counts[1] += 1
+            results[assignment.name] = entry
+    return results
+
+
+def failure_messages(autograded):
+    """{assignment: Counter(message -> number of students)} from the graded notebooks."""
+    messages = defaultdict(Counter)
+    for path in sorted(Path(autograded).glob("*/*/*.ipynb")):
+        assignment = path.parent.name
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except Exception:
+            continue
+        seen = set()
+        for cell in notebook.cells:
+            if test_cell_id(cell) is None:
+                continue
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    seen.add(summary(str(output.get("evalue", ""))))
+        messages[assignment].update(seen)
+    return messages
+
+
+def summary(message):
+    """What students with the same mistake have in common: the hint, or the failure without the value."""
+    hint = re.search(r"Likely mistake: (.*)", message)
+    if hint:
+        return f"likely mistake: {hint.group(1)}"
+    if " raised " in message:
+        head, _, tail = message.partition(" raised ")
+        return f"{head} raised {tail.split(':', 1)[0]}"
+    return message.partition(", got ")[0][:200]
+
+
+def plot_scores(entry, name, path):
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    scores = list(entry["scores"].values())
+    top = max(entry["max"], 1)
+    ax.hist(scores, bins=[x - 0.5 for x in range(int(top) + 2)], color="#4c72b0", rwidth=0.85)
+    ax.set_xlabel(f"score (out of {entry['max']:g})")
+    ax.set_ylabel("students")
+    ax.set_title(f"{name}: scores")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_pass_rates(entry, name, path):
+    cells = list(entry["cells"])
+    rates = [100 * passed / graded if graded else 0 for passed, graded in entry["cells"].values()]
+    fig, ax = plt.subplots(figsize=(5, 0.45 * len(cells) + 1.2))
+    ax.barh(cells, rates, color="#55a868")
+    ax.set_xlim(0, 100)
+    ax.invert_yaxis()
+    ax.set_xlabel("% of graded students with full marks")
+    ax.set_title(f"{name}: test cells")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_report(root, failures, db_url=None):
+    """Write the report under `root`; return the page's path."""
+    root = Path(root)
+    db_url = db_url or CourseDirectory(root=str(root)).db_url
+    results = collect(db_url)
+    messages = failure_messages(root / "autograded")
+    folder = root / FOLDER
+    folder.mkdir(exist_ok=True)
+    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grade report</title>",
+             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+             "td,th{padding:.2em .6em;text-align:left;vertical-align:top}"
+             "img{max-width:48%}</style></head><body><h1>Grade report</h1>"]
+    for name, entry in sorted(results.items()):
+        scores = list(entry["scores"].values())
+        plot_scores(entry, name, folder / f"{name}-scores.png")
+        plot_pass_rates(entry, name, folder / f"{name}-test-cells.png")
+        mean = sum(scores) / len(scores) if scores else 0
+        parts.append(f"<h2>{html.escape(name)}</h2><p>{len(scores)} graded; mean "
+                     f"{mean:.2f} of {entry['max']:g}; full marks: "
+                     f"{sum(s >= entry['max'] for s in scores)}</p>")
+        parts.append(f"<img src='{FOLDER}/{name}-scores.png' alt='scores of {name}'> "
+                     f"<img src='{FOLDER}/{name}-test-cells.png' alt='test cells of {name}'>")
+        parts.append("<table><tr><th>test cell</th><th>full marks</th></tr>")
+        for cell, (passed, graded) in entry["cells"].items():
+            parts.append(f"<tr><td>{html.escape(cell)}</td><td>{passed} of {graded}</td></tr>")
+        parts.append("</table>")
+        common = messages.get(name, Counter()).most_common(TOP_MESSAGES)
+        if common:
+            parts.append("<h3>Most frequent failures</h3><table><tr><th>students</th>"
+                         "<th>message</th></tr>")
+            parts += [f"<tr><td>{n}</td><td>{html.escape(m)}</td></tr>" for m, n in common]
+            parts.append("</table>")
+    parts.append(f"<h2>Not graded ({len(failures)})</h2><table>"
+                 "<tr><th>student</th><th>assignment</th><th>reason</th></tr>")
+    for (student, assignment), reason in sorted(failures.items()):
+        parts.append(f"<tr><td>{html.escape(student)}</td><td>{html.escape(assignment)}</td>"
+                     f"<td>{html.escape(reason)}</td></tr>")
+    parts.append("</table></body></html>")
+    page = root / PAGE
+    page.write_text("\n".join(parts), encoding="utf-8")
+    return page
