@@ -19,7 +19,9 @@ be in the gradebook already (`nbgrader generate_assignment`, which
 
 import argparse
 import csv
+import difflib
 import json
+import shutil
 import os
 import re
 import subprocess
@@ -28,6 +30,10 @@ import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.apps.nbgraderapp import NbGraderApp
+from nbgrader.utils import temp_attrs
 from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
 
@@ -36,6 +42,7 @@ from coursekit.report import FOLDER, write_report
 from coursekit.verdict import ReferenceFailure, reference_reports
 
 LOG_DIR = Path(".coursekit-cache") / "logs"
+STAGING = Path(".coursekit-cache") / "staging"  # what nbgrader grades, see stage()
 SUBMISSION_TIMEOUT = 30 * 60
 
 KNOWN_FAILURES = [
@@ -84,15 +91,6 @@ def unreadable(path):
     return None
 
 
-def unreadable_notebook(folder):
-    """Why a notebook in `folder` cannot be graded, or None."""
-    for notebook in sorted(folder.glob("*.ipynb")):
-        reason = unreadable(notebook)
-        if reason:
-            return f"{notebook.name}: {reason}"
-    return None
-
-
 def run_references(root, assignments):
     """Run each assignment's master notebook once, before the workers need its results."""
     for assignment in sorted(assignments):
@@ -109,36 +107,127 @@ def reason_from(output):
 
 
 def submissions(root):
-    """(student, assignment, folder) for every submitted assignment that has a source."""
-    assignments = {p.name for p in (root / "source").iterdir() if p.is_dir()}
-    for student in sorted(p for p in (root / "submitted").iterdir() if p.is_dir()):
-        for folder in sorted(p for p in student.iterdir() if p.is_dir()):
-            if folder.name in assignments:
-                yield student.name, folder.name, folder
+    """Sort out submitted/: what to grade, and what cannot be graded and why.
+
+    Returns (todo, failures, notes): todo maps (student, assignment) to the
+    notebooks to grade, {expected name: submitted file}; failures maps
+    (student, folder or file) to a reason; notes maps (student, assignment)
+    to what was done about files that did not fit the assignment.
+    """
+    expected = {p.name: sorted(n.name for n in p.glob("*.ipynb"))
+                for p in sorted((root / "source").iterdir()) if p.is_dir()}
+    todo, failures, notes = {}, {}, {}
+    for student in sorted((root / "submitted").iterdir()):
+        if not student.is_dir():
+            failures[student.name, "-"] = ("a file directly in submitted/, outside any student's "
+                                           "folder: move it to submitted/<student>/<assignment>/")
+            continue
+        entries = sorted(student.iterdir())
+        if not entries:
+            failures[student.name, "-"] = "the student's folder is empty"
+        for entry in entries:
+            if not entry.is_dir():
+                failures[student.name, entry.name] = (
+                    f"a file outside any assignment folder: move it to "
+                    f"submitted/{student.name}/{guess(entry.stem, expected)}/")
+            elif entry.name not in expected:
+                failures[student.name, entry.name] = (
+                    f"there is no assignment {entry.name!r}: rename the folder to "
+                    f"{guess(entry.name, expected)}")
+            else:
+                key = (student.name, entry.name)
+                plan, reason, note = match_notebooks(entry, expected[entry.name])
+                if reason:
+                    failures[key] = reason
+                else:
+                    todo[key] = plan
+                if note:
+                    notes[key] = note
+    return todo, failures, notes
+
+
+def guess(name, expected):
+    """The assignment a misnamed folder or file was probably meant for."""
+    close = difflib.get_close_matches(name, list(expected), n=1, cutoff=0.5)
+    return close[0] if close else "<one of: " + ", ".join(expected) + ">"
+
+
+def match_notebooks(folder, names):
+    """(plan, reason, note) for one assignment folder: which file to grade as which notebook."""
+    present = sorted(p.name for p in folder.glob("*.ipynb"))
+    plan = {name: name for name in names if name in present}
+    others = [name for name in present if name not in plan]
+    missing = [name for name in names if name not in plan]
+    note = None
+    if len(missing) == 1 and len(others) == 1:
+        plan[missing[0]] = others[0]
+        note = f"graded {others[0]!r} as {missing[0]}"
+    elif others:
+        note = "ignored " + ", ".join(repr(n) for n in others) + " (not part of the assignment)"
+    if not plan:
+        if not present:
+            return None, f"no notebook in the folder (expected {', '.join(names)})", None
+        return None, (f"no {' or '.join(names)} but {len(others)} other notebooks "
+                      f"({', '.join(others)}): rename the one to grade to {names[0]}"), None
+    for name, file in plan.items():
+        reason = unreadable(folder / file)
+        if reason:
+            return None, f"{file}: {reason}", note
+    return plan, None, note
 
 
 # One NbGraderAPI per worker process, made by start_worker.
 _api = None
 
 
+def nbgrader_api():
+    """nbgrader's API with the course's configuration, read as `nbgrader` reads it."""
+    app = NbGraderApp()
+    app.initialize([])
+    app.log.handlers = []  # each submission's log goes to its own file
+    app.log.propagate = False
+    return NbGraderAPI(parent=app)
+
+
 def start_worker():
     """Read the course's nbgrader configuration, once per worker process."""
     global _api
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.apps.nbgraderapp import NbGraderApp
-
-    app = NbGraderApp()
-    app.initialize([])  # nbgrader_config.py and the rest, as `nbgrader` reads them
-    app.log.handlers = []  # each submission's log goes to its own file
-    app.log.propagate = False
-    _api = NbGraderAPI(parent=app)
+    _api = nbgrader_api()
 
 
-def grade_in_worker(student, assignment):
+def add_students(students):
+    """Put the students in the gradebook before grading, from one process.
+
+    Workers grading two assignments of one student at once would both try to
+    create the student, and one would fail.
+    """
+    with Gradebook(nbgrader_api().coursedir.db_url) as gradebook:
+        for student in sorted(students):
+            gradebook.update_or_create_student(student)
+
+
+def stage(root, student, assignment, plan):
+    """Copy the submission to STAGING with each notebook under its expected name.
+
+    nbgrader grades every notebook it finds under its own name: a renamed
+    notebook would be skipped and a stray one could fail the submission.  The
+    staged copy holds only the notebooks in `plan` and the other files.
+    """
+    source = root / "submitted" / student / assignment
+    target = root / STAGING / student / assignment
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.ipynb"), symlinks=True)
+    for name, submitted in plan.items():
+        shutil.copyfile(source / submitted, target / name)
+
+
+def grade_in_worker(student, assignment, plan):
     """Autograde one submission and give feedback; return a reason on failure."""
     log = LOG_DIR / f"{student}--{assignment}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    steps = [("autograde", _api.autograde(assignment, student, force=True, create=True))]
+    stage(Path(_api.coursedir.root), student, assignment, plan)
+    with temp_attrs(_api.coursedir, submitted_directory=str(STAGING)):
+        steps = [("autograde", _api.autograde(assignment, student, force=True, create=True))]
     if steps[0][1]["success"]:
         steps.append(("generate_feedback", _api.generate_feedback(assignment, student, force=True)))
     text = "".join(f"== nbgrader {step} {assignment} --student {student} --force\n"
@@ -154,13 +243,14 @@ def grade_in_worker(student, assignment):
 
 
 def grade_all(todo, workers, timeout):
-    """Grade every (student, assignment) in `todo`; return {(student, assignment): reason}."""
+    """Grade `todo`, {(student, assignment): plan}; return {(student, assignment): reason}."""
     failures = {}
     on_terminal = sys.stderr.isatty()
     with ProcessPool(max_workers=workers, initializer=start_worker) as pool, \
             tqdm(total=len(todo), unit="notebook", disable=not on_terminal,
                  dynamic_ncols=True) as progress:
-        futures = {pool.schedule(grade_in_worker, args=key, timeout=timeout): key for key in todo}
+        futures = {pool.schedule(grade_in_worker, args=(*key, plan), timeout=timeout): key
+                   for key, plan in todo.items()}
         pending = dict(futures)
         started, done = time.monotonic(), 0
         while pending:
@@ -189,14 +279,15 @@ def grade_all(todo, workers, timeout):
     return failures
 
 
-def score_table(path):
-    """Rows of the table printed from nbgrader's grades.csv."""
+def score_table(path, failures=()):
+    """Rows of the table printed from nbgrader's grades.csv; "not graded" where grading failed."""
     with open(path, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assignments = sorted({r["assignment"] for r in rows})
     students = sorted({r["student_id"] for r in rows})
     cells = {(r["student_id"], r["assignment"]): f"{float(r['score']):g} / {float(r['max_score']):g}"
              for r in rows}
+    cells.update({key: "not graded" for key in failures})
     table = [["student", *assignments]]
     table += [[s, *(cells.get((s, a), "-") for a in assignments)] for s in students]
     return table
@@ -231,35 +322,33 @@ def main(argv=None):
         print("warning: grading WITHOUT the sandbox (COURSEKIT_SANDBOX=off): student code "
               "runs with your user's rights", file=sys.stderr)
 
-    failures, todo = {}, []
-    for student, assignment, folder in submissions(root):
-        reason = unreadable_notebook(folder)
-        if reason:
-            failures[student, assignment] = reason
-        else:
-            todo.append((student, assignment))
+    todo, failures, notes = submissions(root)
     try:
         run_references(root, {assignment for _, assignment in todo})
     except ReferenceFailure as error:
         print(f"Nothing was graded: {error}", file=sys.stderr)
         return 1
+    # every student with a folder is in the gradebook, so the export lists them all
+    add_students({student for student, _ in [*todo, *failures]
+                  if (root / "submitted" / student).is_dir()})
     print(f"grading {len(todo)} submission(s) with {args.workers} worker(s)", flush=True)
     failures.update(grade_all(todo, args.workers, args.timeout))
-    for student in sorted({student for student, _ in failures}):
-        # keep the student in the gradebook so the export lists them
-        nbgrader("db", "student", "add", student)
 
     ok, output = nbgrader("export", "--to", args.grades, log=LOG_DIR / "export.log")
     if not ok:
         print(f"nbgrader export failed: {reason_from(output)}", file=sys.stderr)
         return 1
     print()
-    print(format_table(score_table(args.grades)))
+    print(format_table(score_table(args.grades, failures)))
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
     try:
-        print(f"report: {write_report(root, failures).name} (plots in {FOLDER}/)")
+        print(f"report: {write_report(root, failures, notes).name} (plots in {FOLDER}/)")
     except Exception as error:  # the grades are exported: a report that fails loses nothing
         print(f"warning: the grade report could not be written: {error!r}", file=sys.stderr)
+    if notes:
+        print(f"\nGraded, with a note:")
+        for (student, assignment), note in sorted(notes.items()):
+            print(f"  {student} / {assignment}: {note}")
     if failures:
         print(f"\nCould not grade {len(failures)} submission(s):")
         for (student, assignment), reason in sorted(failures.items()):

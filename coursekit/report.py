@@ -5,7 +5,8 @@ notebooks after grading and writes `grades-report.html` and the folder
 `grades-report/` next to it: per assignment, the distribution of scores, the
 pass rate of every test cell, and the failure messages and hints that most
 students got (how many students each); then the submissions that could not
-be graded, with the reason.
+be graded, with the reason, and those graded with a note (a renamed notebook
+graded under its expected name, stray notebooks ignored).
 """
 
 import html
@@ -108,8 +109,12 @@ def plot_pass_rates(entry, name, path):
     plt.close(fig)
 
 
-def write_report(root, failures, db_url=None):
-    """Write the report under `root`; return the page's path."""
+def write_report(root, failures, notes=None, db_url=None):
+    """Write the report under `root`; return the page's path.
+
+    `failures` and `notes` map (student, assignment) to what could not be
+    graded and why, and to what was done about files that did not fit.
+    """
     root = Path(root)
     db_url = db_url or CourseDirectory(root=str(root)).db_url
     results = collect(db_url)
@@ -140,12 +145,15 @@ def write_report(root, failures, db_url=None):
                          "<th>message</th></tr>")
             parts += [f"<tr><td>{n}</td><td>{html.escape(m)}</td></tr>" for m, n in common]
             parts.append("</table>")
-    parts.append(f"<h2>Not graded ({len(failures)})</h2><table>"
-                 "<tr><th>student</th><th>assignment</th><th>reason</th></tr>")
-    for (student, assignment), reason in sorted(failures.items()):
-        parts.append(f"<tr><td>{html.escape(student)}</td><td>{html.escape(assignment)}</td>"
-                     f"<td>{html.escape(reason)}</td></tr>")
-    parts.append("</table></body></html>")
+    for title, rows in ((f"Not graded ({len(failures)})", failures),
+                        (f"Graded, with a note ({len(notes or {})})", notes or {})):
+        parts.append(f"<h2>{title}</h2><table>"
+                     "<tr><th>student</th><th>assignment</th><th>why</th></tr>")
+        for (student, assignment), text in sorted(rows.items()):
+            parts.append(f"<tr><td>{html.escape(student)}</td><td>{html.escape(assignment)}</td>"
+                         f"<td>{html.escape(text)}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
     page = root / PAGE
     page.write_text("\n".join(parts), encoding="utf-8")
     return page

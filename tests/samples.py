@@ -3,8 +3,9 @@
 SCORES has one table per assignment: a row per student, a column per test
 cell, the points that cell must give, and after `#` what the sample does.
 HINTS lists the known mistake each sample's feedback must name (a fragment of
-the hint written in the master notebook). NOT_GRADED lists the broken files
-and the words their reason must contain.
+the hint written in the master notebook). NOT_GRADED lists the broken or
+misplaced files and folders and the words their reason must contain; NOTES,
+the submissions graded with a note about files that did not fit.
 """
 
 import re
@@ -29,6 +30,8 @@ sample-eats-memory                   1              0              2   # sigmoid
 sample-hides-tracebacks              1              0              2   # sigmoid (wrong) silences tracebacks and patches builtins.abs
 sample-kernel-dies                   1              0              2   # sigmoid calls os._exit
 sample-tampers-test-cells            1              0              2   # test cells emptied, renamed, deleted, points raised
+sample-renamed-notebook              1              2              2   # correct, saved as "01_sigmoid (1).ipynb"
+sample-stray-notebook                1              2              2   # correct, beside an empty Untitled.ipynb
 """,
     "02_reshape": """
                             test_image2vector
@@ -106,9 +109,19 @@ sample-slips          05_losses      np.log10 is the base-10 logarithm
 """
 
 NOT_GRADED = """
-sample-empty-file       01_sigmoid   the notebook file is empty
-sample-invalid-json     01_sigmoid   not valid JSON
-sample-not-a-notebook   01_sigmoid   JSON but not a notebook
+sample-empty-file            01_sigmoid          the notebook file is empty
+sample-invalid-json          01_sigmoid          not valid JSON
+sample-not-a-notebook        01_sigmoid          JSON but not a notebook
+sample-ambiguous-notebooks   01_sigmoid          rename the one to grade to 01_sigmoid.ipynb
+sample-misplaced             01_sigmoid.ipynb    move it to submitted/sample-misplaced/01_sigmoid/
+sample-misplaced             01-sigmoid          rename the folder to 01_sigmoid
+sample-misplaced             homework3           there is no assignment 'homework3'
+"""
+
+# Graded, with what was done about files that did not fit the assignment.
+NOTES = """
+sample-renamed-notebook   01_sigmoid   graded '01_sigmoid (1).ipynb' as 01_sigmoid.ipynb
+sample-stray-notebook     01_sigmoid   ignored 'Untitled.ipynb' (not part of the assignment)
 """
 
 

@@ -20,8 +20,9 @@ ASSIGNMENTS = sorted(samples.SCORES)
 
 
 def test_every_sample_is_in_the_tables():
-    on_disk = {(p.parent.parent.name, p.parent.name) for p in (ROOT / "submitted").glob("*/*/*.ipynb")}
-    listed = set(SCORES) | {(student, assignment) for student, assignment, _ in NOT_GRADED}
+    on_disk = {p.relative_to(ROOT / "submitted").parts[:2]
+               for p in (ROOT / "submitted").rglob("*") if p.is_file()}
+    listed = set(SCORES) | {(student, entry) for student, entry, _ in NOT_GRADED}
     assert on_disk == listed
 
 
@@ -105,10 +106,23 @@ def test_feedback_hides_the_hidden_tests(graded_course):
 
 def test_broken_submissions_are_listed_with_their_reason(graded_course):
     _, output = graded_course
-    listed = output.split("Could not grade", 1)[1]
-    for student, assignment, reason in NOT_GRADED:
-        line = next(l for l in listed.splitlines() if l.strip().startswith(student))
-        assert assignment in line and reason in line
+    listed = output.split("Could not grade", 1)[1].splitlines()
+    for student, entry, reason in NOT_GRADED:
+        assert [line for line in listed if line.strip().startswith(f"{student} / {entry}: ")
+                and reason in line], (student, entry, reason)
+    assert len([line for line in listed if line.startswith("  ")]) == len(NOT_GRADED)
+
+
+@pytest.mark.parametrize("student, assignment, note", samples.rows(samples.NOTES))
+def test_files_that_do_not_fit_are_graded_with_a_note(graded_course, student, assignment, note):
+    course, output = graded_course
+    assert f"  {student} / {assignment}: {note}" in output.split("Graded, with a note:", 1)[1]
+    assert f"<td>{escape(note)}</td>" in (course / "grades-report.html").read_text()
+
+
+def test_the_score_table_marks_what_was_not_graded(graded_course):
+    _, output = graded_course
+    assert re.search(r"^sample-empty-file +not graded +0 / 2 ", output, re.M)
 
 
 def test_grades_csv_has_every_student(graded_course):
@@ -116,8 +130,10 @@ def test_grades_csv_has_every_student(graded_course):
     with open(course / "grades.csv", newline="") as file:
         rows = {(r["student_id"], r["assignment"]): float(r["score"]) for r in csv.DictReader(file)}
     expected = {key: sum(points.values()) for key, points in GRADED.items()}
-    for student, assignment, _ in NOT_GRADED:
-        expected[student, assignment] = 0.0
+    for student, entry, _ in NOT_GRADED:
+        if entry in ASSIGNMENTS:
+            expected[student, entry] = 0.0
+    assert "sample-misplaced" in {student for student, _ in rows}
     # nbgrader's export lists every student for every assignment: 0 where nothing was submitted
     assert {key: score for key, score in rows.items() if key in expected} == expected
     assert not {key: score for key, score in rows.items() if key not in expected and score}
@@ -189,5 +205,5 @@ def test_the_report_shows_scores_test_cells_mistakes_and_what_was_not_graded(gra
     stable = [points["test_softmax_stable"] for (_, a), points in GRADED.items() if a == "04_softmax"]
     assert f"<td>test_softmax_stable</td><td>{sum(stable)} of {len(stable)}</td>" in page
     assert "<td>1</td><td>likely mistake: the maximum of the whole array was subtracted" in page
-    for student, assignment, _ in NOT_GRADED:
-        assert f"<td>{student}</td><td>{assignment}</td>" in page
+    for student, entry, _ in NOT_GRADED:
+        assert f"<td>{student}</td><td>{escape(entry)}</td>" in page
