@@ -12,7 +12,7 @@ ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 SANDBOX ?= on
 export COURSEKIT_SANDBOX := $(SANDBOX)
 
-.PHONY: demo demo-needs-sandbox test grade release lab venv clean sandbox
+.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox
 
 # The demo grades a sample that loops forever: a 10 s cell limit keeps it short.
 demo: export COURSEKIT_CELL_TIMEOUT ?= 10
@@ -40,7 +40,8 @@ sandbox:
 	    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null || exit 1; \
 	  else \
 	    echo "Grading needs bubblewrap: sudo apt-get install bubblewrap (or dnf/pacman)."; \
-	    echo "Without it, grade on a throw-away machine with: make $(MAKECMDGOALS) SANDBOX=off"; \
+	    echo "Without it: make test SANDBOX=off runs every test that does not need it, and"; \
+	    echo "make grade SANDBOX=off grades unsandboxed (only on a throw-away machine: see README)."; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -51,9 +52,14 @@ release: $(VENV)/.installed
 	  $(BIN)/nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; \
 	done
 
+# The instructor's JupyterLab, at the course root (the formgrader's links need it).
 # Jupyter refuses to run as root unless told: containers often are root.
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab release/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# What students get: lessons, exercises, the check helper; no answers.
+student-pack: release
+	$(BIN)/python -m coursekit.pack --out student-pack
 
 venv: $(VENV)/.installed
 
@@ -63,4 +69,4 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 clean:
-	rm -rf autograded feedback gradebook.db grades.csv grades-report.html grades-report .coursekit-cache
+	rm -rf autograded feedback gradebook.db grades.csv grades-report.html grades-report .coursekit-cache student-pack student-pack.zip

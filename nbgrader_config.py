@@ -17,6 +17,14 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "numpy-for-deep-learning"
 
+# nbgrader's exchange (release_assignment, fetch_assignment, submit, collect,
+# release_feedback, fetch_feedback): a folder beside this file, so that it
+# works on one machine as it is. On a shared server set COURSEKIT_EXCHANGE to
+# a folder every user can write, such as nbgrader's default /srv/nbgrader/exchange.
+c.Exchange.root = os.environ.get(
+    "COURSEKIT_EXCHANGE", os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange"))
+os.makedirs(c.Exchange.root, exist_ok=True)
+
 # Students see this in place of each solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 

@@ -1,0 +1,46 @@
+"""nbgrader's exchange works on one machine out of the box, and so does release_feedback."""
+
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT, copy_course, nbgrader, run
+
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_feedback_works_on_the_graded_samples(graded_course, assignment):
+    course, _ = graded_course
+    done = nbgrader("release_feedback", assignment, cwd=course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    released = list((course / "exchange/numpy-for-deep-learning/feedback").glob("*.html"))
+    assert released
+
+
+def test_a_student_fetches_submits_and_gets_feedback_through_the_exchange(tmp_path):
+    empty = tmp_path / "nobody"
+    empty.mkdir()
+    course = copy_course(tmp_path / "course", submitted=empty)
+    student = tmp_path / "student"
+    student.mkdir()
+    as_student = ("--course", "numpy-for-deep-learning", f"--Exchange.root={course / 'exchange'}")
+
+    def ok(done):
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    ok(nbgrader("generate_assignment", "01_sigmoid", "--force", cwd=course))
+    ok(nbgrader("release_assignment", "01_sigmoid", cwd=course))
+    ok(nbgrader("fetch_assignment", "01_sigmoid", *as_student, cwd=student))
+    shutil.copy(ROOT / "submitted/sample-correct/01_sigmoid/01_sigmoid.ipynb",
+                student / "01_sigmoid/01_sigmoid.ipynb")
+    ok(nbgrader("submit", "01_sigmoid", *as_student, cwd=student))
+    ok(nbgrader("collect", "01_sigmoid", cwd=course))
+    graded = ok(run(sys.executable, "-m", "coursekit.grade", cwd=course))
+    assert "Every submission was graded." in graded.stdout
+    assert " 5 / 5" in graded.stdout
+    ok(nbgrader("release_feedback", "01_sigmoid", cwd=course))
+    ok(nbgrader("fetch_feedback", "01_sigmoid", *as_student, cwd=student))
+    assert list((student / "01_sigmoid/feedback").glob("*/01_sigmoid.html"))
