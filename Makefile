@@ -12,7 +12,7 @@ ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 SANDBOX ?= on
 export COURSEKIT_SANDBOX := $(SANDBOX)
 
-.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox
+.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser
 
 # The demo grades a sample that loops forever: a 10 s cell limit keeps it short.
 demo: export COURSEKIT_CELL_TIMEOUT ?= 10
@@ -25,7 +25,7 @@ demo-needs-sandbox:
 	  echo "make demo grades samples that attack the machine: it runs only with the sandbox."; \
 	  echo "Without bubblewrap, try: make test SANDBOX=off"; exit 1; fi
 
-test: $(VENV)/.installed sandbox
+test: $(VENV)/.installed sandbox browser
 	$(BIN)/python -m pytest
 
 grade: release sandbox
@@ -43,6 +43,19 @@ sandbox:
 	    echo "Without it: make test SANDBOX=off runs every test that does not need it, and"; \
 	    echo "make grade SANDBOX=off grades unsandboxed (only on a throw-away machine: see README)."; \
 	    exit 1; \
+	  fi; \
+	fi
+
+# The browser tests drive Chromium: installed here when we are root on Debian
+# or Ubuntu; elsewhere those tests skip and say what to install.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and chromium-driver (the browser tests)"; \
+	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "chromium could not be installed: the browser tests will skip"; \
+	  else \
+	    echo "No chromium: the browser tests skip (sudo apt-get install chromium chromium-driver)."; \
 	  fi; \
 	fi
 
