@@ -1,16 +1,17 @@
 """Print how fast a class is graded: `python benchmarks/grading_speed.py [STUDENTS]`.
 
-Copies the course to a temporary folder with a synthetic class of STUDENTS
-(default 20) who each submitted the correct 01_sigmoid notebook, then grades
-it, on the same machine with the same nbgrader_config.py (sandbox, limits and
-verdicts), three ways:
+Builds a synthetic class of STUDENTS (default 20) who each submitted every
+assignment, their answers taken in turn from the correct, blank and mistaken
+samples in submitted/. Then grades it twice, in one run on one machine with
+the same nbgrader_config.py (sandbox, limits, verdicts):
 
-- nbgrader's own serial commands: `nbgrader autograde 01_sigmoid`,
-  `nbgrader generate_feedback 01_sigmoid`, `nbgrader export`;
-- `python -m coursekit.grade --workers 1`;
-- `python -m coursekit.grade --workers N`, N the number of cores;
+- with nbgrader's own serial commands: `nbgrader autograde A` and
+  `nbgrader generate_feedback A` for every assignment A, then `nbgrader export`;
+- with `python -m coursekit.grade` (what `make grade` runs), N workers, N the
+  number of cores;
 
-and prints the wall time and notebooks per second of each.
+checks that every grade agrees, and prints wall time, notebooks per second,
+their ratio and the peak memory of each run's whole process tree.
 """
 
 import os
@@ -18,22 +19,34 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import psutil
+from nbgrader.api import Gradebook
+
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "01_sigmoid"
-SAMPLE = ROOT / "submitted" / "sample-correct" / ASSIGNMENT
+ANSWERS = ["sample-correct", "sample-blank", "sample-wrong-shape", "sample-wrong-axis",
+           "sample-whole-array", "sample-unstable", "sample-slips", "sample-other-idioms"]
 
 
 def make_course(folder, students):
+    """The course with `students` synthetic students; return the number of notebooks."""
     for name in ("source", "nbgrader_config.py"):
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
         copy(ROOT / name, folder / name)
+    assignments = sorted(p.name for p in (ROOT / "source").iterdir())
     for i in range(students):
-        shutil.copytree(SAMPLE, folder / "submitted" / f"student-{i:03d}" / ASSIGNMENT)
-    run(folder, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force")
-    run(folder, "-m", "nbgrader", "validate", f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+        for assignment in assignments:
+            sample = ANSWERS[i % len(ANSWERS)]
+            if not (ROOT / "submitted" / sample / assignment).is_dir():
+                sample = "sample-correct"
+            shutil.copytree(ROOT / "submitted" / sample / assignment,
+                            folder / "submitted" / f"student-{i:03d}" / assignment)
+    for assignment in assignments:
+        run(folder, "-m", "nbgrader", "generate_assignment", assignment, "--force")
+    return assignments, students * len(assignments)
 
 
 def run(folder, *args):
@@ -42,34 +55,69 @@ def run(folder, *args):
                    capture_output=True, stdin=subprocess.DEVNULL)
 
 
-def timed(folder, *commands):
+def timed(folder, commands):
+    """Run `commands` in `folder`; return (seconds, peak MiB of this process's children)."""
+    peak, done = [0], threading.Event()
+
+    def sample():
+        me = psutil.Process()
+        while not done.is_set():
+            try:
+                rss = sum(p.memory_info().rss for p in me.children(recursive=True))
+            except psutil.Error:
+                rss = 0
+            peak[0] = max(peak[0], rss)
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
     started = time.perf_counter()
     for command in commands:
         run(folder, *command)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    return wall, peak[0] / 2**20
+
+
+def grades(folder):
+    with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gradebook:
+        return {(g.student.id, g.assignment.name, g.name): g.score
+                for a in gradebook.assignments for s in a.submissions
+                for n in s.notebooks for g in n.grades}
 
 
 def main():
     students = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     cores = os.cpu_count() or 1
-    ways = {
-        "nbgrader autograde + generate_feedback + export (serial)": [
-            ("-m", "nbgrader", "autograde", ASSIGNMENT, "--force"),
-            ("-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--force"),
-            ("-m", "nbgrader", "export")],
-        "python -m coursekit.grade --workers 1": [("-m", "coursekit.grade", "--workers", "1")],
-        f"python -m coursekit.grade --workers {cores}": [
-            ("-m", "coursekit.grade", "--workers", str(cores))],
-    }
-    print(f"{students} students, one {ASSIGNMENT} notebook each, {cores} cores\n")
-    print(f"{'':58} {'wall':>8} {'notebooks/s':>12}")
-    for label, commands in ways.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            make_course(folder, students)  # the reference run is cached here, as in a real course
-            wall = timed(folder, *commands)
-        print(f"{label:58} {wall:7.1f}s {students / wall:12.2f}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        serial, parallel = Path(tmp) / "serial", Path(tmp) / "coursekit"
+        for folder in (serial, parallel):
+            assignments, notebooks = make_course(folder, students)
+            run(folder, "-c", "from coursekit.grade import run_references; from pathlib import Path;"
+                f"run_references(Path('.'), {assignments!r})")  # both start with the references cached
+        print(f"{students} students x {len(assignments)} assignments = {notebooks} notebooks, "
+              f"{cores} cores\n")
+        ways = {
+            "nbgrader autograde + generate_feedback per assignment, export": (serial, [
+                *[("-m", "nbgrader", step, a, "--force")
+                  for a in assignments for step in ("autograde", "generate_feedback")],
+                ("-m", "nbgrader", "export")]),
+            f"python -m coursekit.grade --workers {cores}": (parallel, [
+                ("-m", "coursekit.grade", "--workers", str(cores))]),
+        }
+        rates = []
+        print(f"{'':64} {'wall':>8} {'notebooks/s':>12} {'peak memory':>12}")
+        for label, (folder, commands) in ways.items():
+            wall, peak = timed(folder, commands)
+            rates.append(notebooks / wall)
+            print(f"{label:64} {wall:7.1f}s {rates[-1]:12.2f} {peak:9.0f} MiB", flush=True)
+        print(f"\nthroughput ratio: {rates[1] / rates[0]:.2f}x")
+        first, second = grades(serial), grades(parallel)
+        differ = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
+        print(f"grades compared: {len(first)}; differing: {len(differ)} {differ[:5] if differ else ''}")
+        return 1 if differ else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

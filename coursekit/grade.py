@@ -279,14 +279,18 @@ def grade_all(todo, workers, timeout):
     return failures
 
 
-def score_table(path, failures=()):
-    """Rows of the table printed from nbgrader's grades.csv; "not graded" where grading failed."""
+def score_table(path, graded, failures=()):
+    """Rows of the table printed from nbgrader's grades.csv.
+
+    `graded` are the (student, assignment) pairs graded in this run; where
+    grading failed the table says "not graded", where nothing was submitted "-".
+    """
     with open(path, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assignments = sorted({r["assignment"] for r in rows})
     students = sorted({r["student_id"] for r in rows})
     cells = {(r["student_id"], r["assignment"]): f"{float(r['score']):g} / {float(r['max_score']):g}"
-             for r in rows}
+             for r in rows if (r["student_id"], r["assignment"]) in graded}
     cells.update({key: "not graded" for key in failures})
     table = [["student", *assignments]]
     table += [[s, *(cells.get((s, a), "-") for a in assignments)] for s in students]
@@ -339,7 +343,7 @@ def main(argv=None):
         print(f"nbgrader export failed: {reason_from(output)}", file=sys.stderr)
         return 1
     print()
-    print(format_table(score_table(args.grades, failures)))
+    print(format_table(score_table(args.grades, set(todo), failures)))
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
     try:
         print(f"report: {write_report(root, failures, notes).name} (plots in {FOLDER}/)")
