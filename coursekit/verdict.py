@@ -75,7 +75,7 @@ def run_reference(path, timeout=120):
 def reference_reports(path, cache_root):
     """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
     digest = hashlib.sha256()
-    for part in (path, checks.__file__, values.__file__):  # the reports' format too
+    for part in (path, checks.__file__, values.__file__, __file__):  # how reports are made too
         with open(part, "rb") as file:
             digest.update(file.read())
     digest = digest.hexdigest()[:16]
@@ -103,12 +103,12 @@ def judge(expected, got):
         have = got[i]
         if not isinstance(have, dict) or have.get("function") != want["function"]:
             return f"{call}: the test's checks did not run in their order"
-        expected_value = values.describe(want["value"])
         if "error" in have:
             error = str(have["error"])[:300]
             if error.startswith("NotImplementedError"):
                 return f"{call}: the function is not written yet (it raises NotImplementedError)"
-            return _with_hint(f"{call} raised {error}; expected {expected_value}", want, have)
+            wanted = values.describe(want["value"])
+            return _with_hint(f"{call} raised {error}; expected {wanted}", want, have)
         problem = compare(have.get("value"), want["value"])
         if problem:
             return _with_hint(f"{call}: {problem}", want, have)
