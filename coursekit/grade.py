@@ -195,13 +195,13 @@ def start_worker():
     _api = nbgrader_api()
 
 
-def add_students(students):
+def add_students(db_url, students):
     """Put the students in the gradebook before grading, from one process.
 
     Workers grading two assignments of one student at once would both try to
     create the student, and one would fail.
     """
-    with Gradebook(nbgrader_api().coursedir.db_url) as gradebook:
+    with Gradebook(db_url) as gradebook:
         for student in sorted(students):
             gradebook.update_or_create_student(student)
 
@@ -333,8 +333,9 @@ def main(argv=None):
         print(f"Nothing was graded: {error}", file=sys.stderr)
         return 1
     # every student with a folder is in the gradebook, so the export lists them all
-    add_students({student for student, _ in [*todo, *failures]
-                  if (root / "submitted" / student).is_dir()})
+    db_url = nbgrader_api().coursedir.db_url  # as nbgrader_config.py sets it
+    add_students(db_url, {student for student, _ in [*todo, *failures]
+                          if (root / "submitted" / student).is_dir()})
     print(f"grading {len(todo)} submission(s) with {args.workers} worker(s)", flush=True)
     failures.update(grade_all(todo, args.workers, args.timeout))
 
@@ -346,7 +347,7 @@ def main(argv=None):
     print(format_table(score_table(args.grades, set(todo), failures)))
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
     try:
-        print(f"report: {write_report(root, failures, notes).name} (plots in {FOLDER}/)")
+        print(f"report: {write_report(root, db_url, failures, notes).name} (plots in {FOLDER}/)")
     except Exception as error:  # the grades are exported: a report that fails loses nothing
         print(f"warning: the grade report could not be written: {error!r}", file=sys.stderr)
     if notes:

@@ -1,6 +1,6 @@
 """A grade report for the instructor: one HTML page and its PNG plots.
 
-`write_report(root, failures)` reads the gradebook and the autograded
+`write_report(root, db_url, failures)` reads the gradebook and the autograded
 notebooks after grading and writes `grades-report.html` and the folder
 `grades-report/` next to it: per assignment, the distribution of scores, the
 pass rate of every test cell, and the failure messages and hints that most
@@ -20,7 +20,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import nbformat  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
-from nbgrader.coursedir import CourseDirectory  # noqa: E402
 
 from coursekit.verdict import test_cell_id  # noqa: E402
 
@@ -109,14 +108,13 @@ def plot_pass_rates(entry, name, path):
     plt.close(fig)
 
 
-def write_report(root, failures, notes=None, db_url=None):
-    """Write the report under `root`; return the page's path.
+def write_report(root, db_url, failures, notes=None):
+    """Write the report under `root` from the gradebook at `db_url`; return the page's path.
 
     `failures` and `notes` map (student, assignment) to what could not be
     graded and why, and to what was done about files that did not fit.
     """
     root = Path(root)
-    db_url = db_url or CourseDirectory(root=str(root)).db_url
     results = collect(db_url)
     messages = failure_messages(root / "autograded")
     folder = root / FOLDER
