@@ -12,7 +12,7 @@ ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 SANDBOX ?= on
 export COURSEKIT_SANDBOX := $(SANDBOX)
 
-.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser
+.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser postgres
 
 # The demo grades a sample that loops forever: a 10 s cell limit keeps it short.
 demo: export COURSEKIT_CELL_TIMEOUT ?= 10
@@ -25,7 +25,7 @@ demo-needs-sandbox:
 	  echo "make demo grades samples that attack the machine: it runs only with the sandbox."; \
 	  echo "Without bubblewrap, try: make test SANDBOX=off"; exit 1; fi
 
-test: $(VENV)/.installed sandbox browser
+test: $(VENV)/.installed sandbox browser postgres
 	$(BIN)/python -m pytest
 
 grade: release sandbox
@@ -56,6 +56,19 @@ browser:
 	      || echo "chromium could not be installed: the browser tests will skip"; \
 	  else \
 	    echo "No chromium: the browser tests skip (sudo apt-get install chromium chromium-driver)."; \
+	  fi; \
+	fi
+
+# The gradebook test on PostgreSQL starts a server of its own from the
+# distribution's binaries: installed here as the browser is; otherwise it skips.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing postgresql (the PostgreSQL gradebook test)"; \
+	    (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) \
+	      || echo "postgresql could not be installed: its test will skip"; \
+	  else \
+	    echo "No PostgreSQL: its test skips (sudo apt-get install postgresql)."; \
 	  fi; \
 	fi
 
