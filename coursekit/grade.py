@@ -242,15 +242,62 @@ def grade_in_worker(student, assignment, plan):
     return f"feedback could not be generated: {reason_from(failed)} (log: {log})"
 
 
-def grade_all(todo, workers, timeout):
-    """Grade `todo`, {(student, assignment): plan}; return {(student, assignment): reason}."""
-    failures = {}
-    on_terminal = sys.stderr.isatty()
-    with ProcessPool(max_workers=workers, initializer=start_worker) as pool, \
-            tqdm(total=len(todo), unit="notebook", disable=not on_terminal,
-                 dynamic_ncols=True) as progress:
+def grade_all(todo, workers, timeout, scheduler=None):
+    """Grade `todo`, {(student, assignment): plan}; return {(student, assignment): reason}.
+
+    In `workers` local processes, or on Dask's distributed scheduler when
+    `scheduler` is given (see grade_on_dask).
+    """
+    if scheduler:
+        return grade_on_dask(todo, workers, scheduler)
+    with ProcessPool(max_workers=workers, initializer=start_worker) as pool:
         futures = {pool.schedule(grade_in_worker, args=(*key, plan), timeout=timeout): key
                    for key, plan in todo.items()}
+        return wait_for_all(futures, timeout)
+
+
+def grade_on_dask(todo, workers, scheduler):
+    """Grade on Dask's distributed scheduler.
+
+    `scheduler` is "local", for a local cluster of `workers` processes, or the
+    address of a running scheduler whose workers see the course folder at the
+    same path as here and have this environment installed. Dask cannot stop a
+    task, so `--timeout` does not apply there; each notebook's own time limits do.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    root = str(Path.cwd())
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(scheduler)
+    try:
+        futures = {client.submit(grade_task, root, *key, plan, pure=False): key
+                   for key, plan in todo.items()}
+        return wait_for_all(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def grade_task(root, student, assignment, plan):
+    """One submission, as a Dask task: in the course folder, with a worker's API made once."""
+    if os.getcwd() != root:
+        os.chdir(root)
+    if _api is None:
+        start_worker()
+    return grade_in_worker(student, assignment, plan)
+
+
+def wait_for_all(futures, timeout=None):
+    """Wait for every future, showing progress; return {(student, assignment): reason}."""
+    failures = {}
+    on_terminal = sys.stderr.isatty()
+    with tqdm(total=len(futures), unit="notebook", disable=not on_terminal,
+              dynamic_ncols=True) as progress:
         pending = dict(futures)
         started, done = time.monotonic(), 0
         while pending:
@@ -271,8 +318,8 @@ def grade_all(todo, workers, timeout):
                 progress.update()
                 if not on_terminal:
                     rate = done / max(time.monotonic() - started, 1e-9)
-                    left = (len(todo) - done) / rate
-                    print(f"[{done}/{len(todo)}] {student} / {assignment}: "
+                    left = (len(futures) - done) / rate
+                    print(f"[{done}/{len(futures)}] {student} / {assignment}: "
                           f"{'not graded' if reason else 'graded'}; {len(failures)} failed, "
                           f"{rate:.2f} notebooks/s, about {left:.0f} s left", flush=True)
             time.sleep(0.05)
@@ -311,6 +358,9 @@ def main(argv=None):
                         help=f"seconds one submission may take (default {SUBMISSION_TIMEOUT})")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: the number of cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on Dask's distributed scheduler: 'local' for a local "
+                             "cluster of --workers processes, or a scheduler's address")
     args = parser.parse_args(argv)
     root = Path.cwd()
     if not (root / "submitted").is_dir():
@@ -337,7 +387,7 @@ def main(argv=None):
     add_students(db_url, {student for student, _ in [*todo, *failures]
                           if (root / "submitted" / student).is_dir()})
     print(f"grading {len(todo)} submission(s) with {args.workers} worker(s)", flush=True)
-    failures.update(grade_all(todo, args.workers, args.timeout))
+    failures.update(grade_all(todo, args.workers, args.timeout, args.scheduler))
 
     ok, output = nbgrader("export", "--to", args.grades, log=LOG_DIR / "export.log")
     if not ok:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPER = ["__init__.py", "checks.py", "values.py"]
-GRADER_ONLY = re.compile(r"^(nbgrader|nbval|pytest|Pebble|tqdm|selenium|psycopg|-e \.)\b", re.I)
+GRADER_ONLY = re.compile(r"^(nbgrader|nbval|pytest|Pebble|tqdm|selenium|psycopg|dask|distributed|-e \.)\b", re.I)
 
 README = """# {course}: student pack
 

@@ -208,3 +208,24 @@ def test_the_report_shows_scores_test_cells_mistakes_and_what_was_not_graded(gra
     assert "<td>1</td><td>likely mistake: the maximum of the whole array was subtracted" in page
     for student, entry, _ in NOT_GRADED:
         assert f"<td>{student}</td><td>{escape(entry)}</td>" in page
+
+
+def test_grading_on_a_local_dask_cluster_gives_the_same_grades(tmp_path):
+    """Dask's distributed scheduler with a real multi-process local cluster."""
+    pytest.importorskip("dask.distributed")
+    graded = [("sample-slips", "04_softmax"), ("sample-wrong-axis", "04_softmax"),
+              ("sample-whole-array", "04_softmax")]
+    for student, assignment in graded:
+        shutil.copytree(ROOT / "submitted" / student / assignment,
+                        tmp_path / "submitted" / student / assignment)
+    course = copy_course(tmp_path / "course", tmp_path / "submitted")
+    assert nbgrader("generate_assignment", "04_softmax", "--force", cwd=course).returncode == 0
+    done = run(sys.executable, "-m", "coursekit.grade", "--scheduler", "local", "--workers", "2",
+               cwd=course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Every submission was graded." in done.stdout
+    students = {student for student, _ in graded}
+    grades, feedback = grades_and_feedback(course, students)
+    assert grades == {(s, a, cell): points for (s, a), cells in SCORES.items()
+                      if (s, a) in graded for cell, points in cells.items()}
+    assert len(feedback) == len(graded)
