@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import ROOT, copy_course, nbgrader
+from conftest import ROOT, nbgrader
 
 SOURCES = sorted(ROOT.glob("source/*/*.ipynb"))
 HIDDEN = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
@@ -17,12 +17,9 @@ def released(source):
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory):
-    course = copy_course(tmp_path_factory.mktemp("regenerate"))
-    for source in SOURCES:
-        done = nbgrader("generate_assignment", source.parent.name, "--force", cwd=course)
-        assert done.returncode == 0, done.stderr
-    return course
+def regenerated(graded_course):
+    """The graded course, whose release/ was generated afresh from source/."""
+    return graded_course[0]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.name)
