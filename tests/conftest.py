@@ -56,6 +56,27 @@ def graded_course(tmp_path_factory):
     # a short cell time limit keeps sample-loops-forever quick
     os.environ["COURSEKIT_CELL_TIMEOUT"] = "10"
     # four workers on two cores: concurrent writers to the SQLite gradebook
-    done = run(sys.executable, "-m", "coursekit.grade", "--workers", "4", cwd=course)
+    return course, grade(course, "--workers", "4").stdout
+
+
+def course_with(folder, chosen, config=""):
+    """A course in `folder` whose submitted/ holds only the samples `chosen`,
+    [(student, assignment)], with those assignments generated; `config` is
+    added to its nbgrader_config.py."""
+    for student, assignment in chosen:
+        shutil.copytree(ROOT / "submitted" / student / assignment,
+                        folder / "submitted" / student / assignment)
+    course = copy_course(folder / "course", folder / "submitted")
+    with open(course / "nbgrader_config.py", "a") as file:
+        file.write(config)
+    for assignment in sorted({assignment for _, assignment in chosen}):
+        done = nbgrader("generate_assignment", assignment, "--force", cwd=course)
+        assert done.returncode == 0, done.stderr
+    return course
+
+
+def grade(course, *args):
+    """Run `python -m coursekit.grade` in `course`; it must succeed."""
+    done = run(sys.executable, "-m", "coursekit.grade", *args, cwd=course)
     assert done.returncode == 0, done.stdout + done.stderr
-    return course, done.stdout
+    return done

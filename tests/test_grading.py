@@ -2,8 +2,6 @@
 
 import csv
 import re
-import shutil
-import sys
 from html import escape
 
 import nbformat
@@ -11,7 +9,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import samples
-from conftest import LEFT_OUT, ROOT, copy_course, nbgrader, run
+from conftest import LEFT_OUT, ROOT, course_with, grade
 
 SCORES = samples.scores()
 GRADED = {key: points for key, points in SCORES.items() if key[0] not in LEFT_OUT}
@@ -182,14 +180,8 @@ def test_parallel_workers_grade_exactly_as_one_does(graded_course, tmp_path):
     chosen = [("sample-wrong-axis", "04_softmax"), ("sample-slips", "04_softmax"),
               ("sample-slips", "05_losses")]
     students = {student for student, _ in chosen}
-    for student, assignment in chosen:
-        shutil.copytree(ROOT / "submitted" / student / assignment,
-                        tmp_path / "submitted" / student / assignment)
-    course = copy_course(tmp_path / "serial", tmp_path / "submitted")
-    for assignment in sorted({assignment for _, assignment in chosen}):
-        assert nbgrader("generate_assignment", assignment, "--force", cwd=course).returncode == 0
-    done = run(sys.executable, "-m", "coursekit.grade", "--workers", "1", cwd=course)
-    assert done.returncode == 0, done.stdout + done.stderr
+    course = course_with(tmp_path, chosen)
+    grade(course, "--workers", "1")
     serial = grades_and_feedback(course, students)
     graded = {key: points for key, points in SCORES.items() if key in chosen}
     assert len(serial[0]) == sum(len(points) for points in graded.values())
@@ -219,14 +211,8 @@ def test_grading_on_a_local_dask_cluster_gives_the_same_grades(tmp_path):
     pytest.importorskip("dask.distributed")
     graded = [("sample-slips", "04_softmax"), ("sample-wrong-axis", "04_softmax"),
               ("sample-whole-array", "04_softmax")]
-    for student, assignment in graded:
-        shutil.copytree(ROOT / "submitted" / student / assignment,
-                        tmp_path / "submitted" / student / assignment)
-    course = copy_course(tmp_path / "course", tmp_path / "submitted")
-    assert nbgrader("generate_assignment", "04_softmax", "--force", cwd=course).returncode == 0
-    done = run(sys.executable, "-m", "coursekit.grade", "--scheduler", "local", "--workers", "2",
-               cwd=course)
-    assert done.returncode == 0, done.stdout + done.stderr
+    course = course_with(tmp_path, graded)
+    done = grade(course, "--scheduler", "local", "--workers", "2")
     assert "Every submission was graded." in done.stdout
     students = {student for student, _ in graded}
     grades, feedback = grades_and_feedback(course, students)

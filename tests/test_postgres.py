@@ -9,14 +9,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, copy_course, nbgrader, run
+from conftest import course_with, grade
 from samples import scores
 
 BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
@@ -55,17 +54,8 @@ def postgres():
 def test_grading_writes_a_postgresql_gradebook(postgres, tmp_path):
     graded = [("sample-slips", "02_reshape"), ("sample-slips", "05_losses"),
               ("sample-wrong-axis", "05_losses")]
-    for student, assignment in graded:
-        shutil.copytree(ROOT / "submitted" / student / assignment,
-                        tmp_path / "submitted" / student / assignment)
-    course = copy_course(tmp_path / "course", tmp_path / "submitted")
-    with open(course / "nbgrader_config.py", "a") as config:
-        config.write(f"\nc.CourseDirectory.db_url = {postgres!r}\n")
-    for assignment in sorted({assignment for _, assignment in graded}):
-        done = nbgrader("generate_assignment", assignment, "--force", cwd=course)
-        assert done.returncode == 0, done.stderr
-    done = run(sys.executable, "-m", "coursekit.grade", "--workers", "2", cwd=course)
-    assert done.returncode == 0, done.stdout + done.stderr
+    course = course_with(tmp_path, graded, config=f"\nc.CourseDirectory.db_url = {postgres!r}\n")
+    done = grade(course, "--workers", "2")
     assert not (course / "gradebook.db").exists()
     expected = {key: points for key, points in scores().items() if key in graded}
     with Gradebook(postgres) as gradebook:
