@@ -11,6 +11,7 @@ from nbgrader.preprocessors import (
 from coursekit import sandbox
 from coursekit.cells import ForgetUnknownCells
 from coursekit.execute import ExecuteWithReference
+from coursekit.feedback import FeedbackExporter
 from coursekit.verdict import ReferenceVerdict
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -67,5 +68,7 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows each test's verdict, not the hidden tests' code.
+# Feedback shows each test's verdict, not the hidden tests' code. The exporter
+# is nbgrader's HTML exporter, with its templates compiled once per process.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
+c.GenerateFeedback.exporter_class = FeedbackExporter

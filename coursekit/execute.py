@@ -10,19 +10,28 @@
 - stops running cells once the notebook's time limit is up;
 - restarts a kernel that died and runs the cells above again, so a cell that
   exits Python costs only its own marks;
-- removes links the kernel left in its folder before nbgrader writes there.
+- removes links the kernel left in its folder before nbgrader writes there;
+- with `prestart_kernel` (coursekit.grade's workers turn it on), starts the
+  next notebook's kernel while this one runs, so a worker never waits for a
+  kernel to boot.  That kernel has its own sandbox and an empty working
+  folder of its own; the notebook's folder is copied into it before any cell
+  runs, and it is deleted afterwards.
 """
 
 import copy
 import json
+import multiprocessing.util
 import os
+import shutil
 import stat
+import tempfile
 import time
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
+from traitlets import Bool
 
 from coursekit.checks import STUBS_FILE
 from coursekit.sandbox import Sandbox, SandboxKernelManager
@@ -34,8 +43,16 @@ KERNEL_DIED = ("the kernel stopped while running this cell (the code exited Pyth
                "crashed or ran out of memory); it was restarted to grade the rest")
 
 
+# The kernel started ahead for the next notebook this process grades:
+# (what it was started with, kernel manager, its working folder).
+_spare = None
+
+
 class ExecuteWithReference(ReferenceMixin, Execute):
     """nbgrader's Execute in the sandbox, serving the reference's answers to `uses=`."""
+
+    prestart_kernel = Bool(False, help="Start the next notebook's kernel while this one "
+                                       "runs (for a process that grades many).").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
@@ -44,6 +61,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
     def preprocess(self, nb, resources, km=None):
         self._stub_answers = self._expected(resources)
         self._stub_dir = resources.get("metadata", {}).get("path") or "."
+        self._own_workdir = None
         self._tests_run = set()
         self._deaths = 0
         self._cell_timeout = self.timeout
@@ -51,7 +69,55 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
-            remove_links(self._stub_dir)
+            if self._own_workdir:
+                shutil.rmtree(self._own_workdir, ignore_errors=True)
+            else:
+                remove_links(self._stub_dir)
+
+    async def async_start_new_kernel(self, **kwargs):
+        """Take the kernel started ahead if it was started as this one would be."""
+        global _spare
+        spare, _spare = _spare, None
+        if spare is not None:
+            started_as, km, workdir = spare
+            if started_as == self._start_as() and await km.is_alive():
+                await self.km.cleanup_resources()  # the unused manager made for this notebook
+                self.km = km
+                shutil.copytree(self._stub_dir, workdir, symlinks=True, dirs_exist_ok=True)
+                self._stub_dir = self._own_workdir = workdir
+                return
+            await _stop(km, workdir)
+        await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        if self.prestart_kernel and _spare is None:
+            await self._start_spare()
+        return client
+
+    # nbclient's synchronous names are bound to its own coroutines: rebind them
+    start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _start_as(self):
+        """What a kernel started for this notebook is started with (nbclient adds the
+        history file to the arguments as it starts one)."""
+        arguments = tuple(a for a in self.extra_arguments
+                          if not a.startswith("--HistoryManager.hist_file"))
+        return (self.kernel_name, arguments, self.ipython_hist_file,
+                os.environ.get("NBGRADER_EXECUTION"))
+
+    async def _start_spare(self):
+        global _spare
+        workdir = tempfile.mkdtemp(prefix="ck-work-")
+        km = self.kernel_manager_class(kernel_name=self.kernel_name, config=self.config)
+        try:
+            await km.start_kernel(extra_arguments=list(self.extra_arguments), cwd=workdir)
+        except Exception as error:  # this notebook goes on; the next starts its own kernel
+            self.log.warning("Could not start a kernel ahead: %s", error)
+            await _stop(km, workdir)
+            return
+        _spare = (self._start_as(), km, workdir)
 
     def preprocess_cell(self, cell, resources, index):
         left = self._deadline - time.monotonic()
@@ -119,6 +185,27 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         for i, earlier in enumerate(self.nb.cells[:index]):
             if earlier.cell_type == "code":
                 self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
+
+
+async def _stop(km, workdir):
+    try:
+        if km.has_kernel:
+            await km.shutdown_kernel(now=True)
+    finally:
+        await km.cleanup_resources()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stop_spare():
+    """Stop the kernel started ahead when this process exits (see multiprocessing.util)."""
+    global _spare
+    if _spare is not None:
+        _, km, workdir = _spare
+        _spare = None
+        run_sync(_stop)(km, workdir)
+
+
+multiprocessing.util.Finalize(None, _stop_spare, exitpriority=10)
 
 
 def remove_links(folder):

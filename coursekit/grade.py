@@ -180,10 +180,15 @@ def match_notebooks(folder, names):
 _api = None
 
 
-def nbgrader_api():
-    """nbgrader's API with the course's configuration, read as `nbgrader` reads it."""
+def nbgrader_api(prestart_kernel=False):
+    """nbgrader's API with the course's configuration, read as `nbgrader` reads it.
+
+    A process that grades many notebooks starts each kernel ahead
+    (`prestart_kernel`, see coursekit.execute).
+    """
     app = NbGraderApp()
     app.initialize([])
+    app.config.ExecuteWithReference.prestart_kernel = prestart_kernel
     app.log.handlers = []  # each submission's log goes to its own file
     app.log.propagate = False
     return NbGraderAPI(parent=app)
@@ -192,7 +197,7 @@ def nbgrader_api():
 def start_worker():
     """Read the course's nbgrader configuration, once per worker process."""
     global _api
-    _api = nbgrader_api()
+    _api = nbgrader_api(prestart_kernel=True)
 
 
 def add_students(db_url, students):
