@@ -15,6 +15,15 @@ time the grader lets them answer with the reference's values for exactly the
 calls the reference made, so that a wrong `sigmoid` does not also cost the
 marks of `sigmoid_derivative`.
 
+Functions as inputs are shown by their label: `labelled(lambda x: ..., "x²")`
+reads `f = x²` in messages, and a call with it matches the reference's call
+with the same label.  A function that returns a function is checked with
+`probe=`: the returned function is called on each probe and the values are
+compared.  A function that draws is checked through the Axes it returns:
+what is compared is what was drawn on the Axes it was given (the first Axes
+among the inputs, or the current Axes when none is given and a figure is
+open), and the check shows that picture.
+
 `mistake(function, hint, wrong)` names a mistake students make.  The
 instructor writes these in a hidden block of the master notebook.  In the
 grader's own run of that notebook (and only there: `record_mistakes()`), every
@@ -24,17 +33,25 @@ student's kernel `wrong` never runs, so it can neither slow down nor be
 disturbed by the student's code.
 """
 
+import base64
 import copy
+import inspect
+import io
 import json
+import sys
 import warnings
 from contextlib import contextmanager
 
 import numpy as np
 
-from coursekit.values import compare, decode, describe, encode
+from coursekit.values import compare, decode, describe, encode, is_axes, label
 
 REPORT_MIME = "application/vnd.coursekit.check+json"
 STUBS_FILE = ".coursekit-stubs.json"
+PICTURE_DPI = 60
+# uses=: a call gets the reference's answer when its inputs are the reference's
+# to this relative tolerance (they come from the same arithmetic)
+STUB_RTOL = 1e-9
 
 _mistakes = {}  # function name -> [(hint, wrong implementation)]
 _recording = False
@@ -52,30 +69,47 @@ def mistake(function, hint, wrong):
     _mistakes.setdefault(name, []).append((hint, wrong))
 
 
-def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None):
-    """Call `function(*inputs)`; compare with `expect` when it is given."""
+def labelled(function, label):
+    """`function`, named `label` in messages (for lambdas and other functions
+    given as inputs: `labelled(lambda x: 0.01*x**2 + 0.1*x, "0.01x² + 0.1x")`)."""
+    def named(*args, **kwargs):
+        return function(*args, **kwargs)
+    named.coursekit_label = named.__name__ = named.__qualname__ = label
+    return named
+
+
+def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=None):
+    """Call `function(*inputs)`; compare with `expect` when it is given.
+
+    With `probe`, a list of inputs, the result must be a function: what is
+    compared is the list of its values on each probe.
+    """
     name = _name(function)
-    call = f"{name}({', '.join(_show_input(x) for x in inputs)})"
+    call = _show_call(function, name, inputs)
+    if probe is not None:
+        call += f" evaluated at {_show_input(list(probe))}"
     uses = (uses,) if isinstance(uses, str) else tuple(uses)
     report = {"function": name, "call": call}
     if _recording and name in _mistakes:
-        report["mistakes"] = [_known_mistake(hint, wrong, inputs) for hint, wrong in _mistakes[name]]
+        report["mistakes"] = [_known_mistake(hint, wrong, inputs, probe)
+                              for hint, wrong in _mistakes[name]]
     try:
         with _dependencies(function, uses) as calls:
-            result = function(*copy.deepcopy(inputs))
+            result, report["value"] = _run(function, inputs, probe, report)
     except Exception as error:
         report["error"] = f"{type(error).__name__}: {error}"
-        wanted = "" if expect is None else f"; expected {describe(encode(expect))}"
+        wanted = "" if expect is None else f"; expected {describe(_expected(expect))}"
         _show(report, f"✘ {call} raised {report['error']}{wanted}")
         raise
-    report["value"] = encode(result)
     if calls:
         report["calls"] = calls
+    tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+    if tolerance:
+        report["tolerance"] = tolerance  # the grader compares with the reference's
     if expect is None:
         _show(report, f"• {call} returned {describe(report['value'])}")
         return
-    tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
-    problem = compare(report["value"], encode(expect), **tolerance)
+    problem = compare(report["value"], _expected(expect), **tolerance)
     if problem is None:
         _show(report, f"✔ {call} gives the expected result")
         return
@@ -86,17 +120,117 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None):
 
 
 def _name(function):
-    return getattr(function, "__name__", type(function).__name__)
+    """The function's name; a method's is Class.method."""
+    name = getattr(function, "coursekit_label", None) or getattr(
+        function, "__name__", type(function).__name__)
+    owner = getattr(function, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner) and not isinstance(owner, type):
+        name = f"{type(owner).__name__}.{name}"
+    return name
 
 
-def _known_mistake(hint, wrong, inputs):
-    """What the mistake `wrong` gives for `inputs`: a value or an error's type."""
+def _run(function, inputs, probe, report=None):
+    """Call `function` on a copy of `inputs`; return (result, encoded value).
+
+    A result that is an Axes is encoded as what was drawn on the Axes the
+    function was given (or the current Axes), and that picture goes in `report`.
+    """
+    inputs = _copy(inputs)
+    target = _target_axes(inputs)
+    result = function(*inputs)
+    if probe is not None:
+        if not callable(result):
+            raise TypeError(f"it returned {describe(encode(result))}, not a function")
+        return result, encode([result(copy.deepcopy(p)) for p in probe])
+    if not is_axes(result):
+        return result, encode(result)
+    drawn = target if target is not None else result
+    value = encode(drawn)
+    value["on_given"] = result is drawn
+    picture = _picture(result.figure)  # what the function drew, wherever it drew it
+    if drawn.figure is not result.figure:
+        sys.modules["matplotlib.pyplot"].close(drawn.figure)
+    if report is not None:
+        report["picture"] = picture
+        _show_picture(picture)
+    return result, value
+
+
+def _copy(inputs):
+    """A deep copy of `inputs` that keeps Axes and their figures as they are:
+    a plotting function must draw on the very Axes it is given."""
+    memo = {}
+    for value in inputs:
+        if is_axes(value):
+            memo[id(value)] = value
+            memo[id(value.figure)] = value.figure
+    return copy.deepcopy(inputs, memo)
+
+
+def _target_axes(inputs):
+    """The Axes a plotting function should draw on: the first Axes among its
+    inputs, else the current Axes if a figure is open, else None."""
+    for value in inputs:
+        if is_axes(value):
+            return value
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None and pyplot.get_fignums():
+        return pyplot.gca()
+    return None
+
+
+def _picture(figure):
+    """The figure as a small PNG, base64; the figure is closed (shown once)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PICTURE_DPI)
+    sys.modules["matplotlib.pyplot"].close(figure)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _show_picture(picture):
+    try:
+        from IPython.display import display
+    except ImportError:
+        return
+    display({"image/png": picture}, raw=True)
+
+
+def _expected(expect):
+    """`expect` encoded; a list of (x, y) pairs stands for the lines of a plot."""
+    value = encode(expect)
+    if (isinstance(expect, list) and expect and all(isinstance(p, tuple) and len(p) == 2
+                                                     for p in expect)):
+        value = {"type": "axes", "on_given": True,
+                 "lines": [[encode(x), encode(y)] for x, y in expect]}
+    return value
+
+
+def _known_mistake(hint, wrong, inputs, probe=None):
+    """What the mistake `wrong` gives for `inputs`: a value or an error's type.
+
+    It draws on Axes of its own, never on the ones the real check uses.
+    """
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    before = set(pyplot.get_fignums()) if pyplot is not None else set()
+    current = pyplot.gcf() if before else None
+    if any(is_axes(x) for x in inputs):
+        inputs = tuple(pyplot.subplots()[1] if is_axes(x) else x for x in inputs)
+    elif current is not None:
+        pyplot.figure()
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            return {"hint": hint, "value": encode(wrong(*copy.deepcopy(inputs)))}
+            _, value = _run(wrong, inputs, probe)
+            return {"hint": hint, "value": value}
     except Exception as error:
         return {"hint": hint, "error": type(error).__name__}
+    finally:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            for number in set(pyplot.get_fignums()) - before:
+                pyplot.close(number)
+            if current is not None:
+                pyplot.figure(current.number)
 
 
 @contextmanager
@@ -123,18 +257,67 @@ def _dependencies(function, names):
 
 
 def _stand_in(original, log, answers):
+    """`original`, answering with the reference's result for inputs it was called with.
+
+    A result that is a function is served as a function that answers the same way.
+    """
+    cursor = [0]
+
     def dependency(*args):
         given = encode(args)
-        for known_args, known_result in answers:
-            if compare(given, known_args) is None:
-                result = decode(known_result)
-                break
-        else:
+        known = _answer(given, answers, cursor)
+        if known is None:
             result = original(*args)
-        log.append([given, encode(result)])
+        elif known.get("type") == "function":
+            result = _served_function(known, lambda: original(*args))
+        else:
+            result = decode(known)
+        entry = [given, encode(result)]
+        if callable(result) and not isinstance(result, np.ndarray):
+            entry[1]["calls"] = []
+            result = _recorded(result, entry[1]["calls"])
+        log.append(entry)
         return result
     dependency.__name__ = getattr(original, "__name__", "dependency")
     return dependency
+
+
+def _answer(given, answers, cursor):
+    """The reference's result for the inputs `given`, or None.
+
+    The answer after the last one served is tried first (`cursor`, a
+    one-element list): calls on nearly equal inputs get their answers in order.
+    """
+    start = cursor[0]
+    for i in [*range(start, len(answers)), *range(start)]:
+        known_args, known_result = answers[i]
+        if compare(given, known_args, rtol=STUB_RTOL, atol=0) is None:
+            cursor[0] = i + 1
+            return known_result
+    return None
+
+
+def _served_function(known, student_result):
+    """A function answering as the reference's returned function did, and
+    otherwise as the student's would."""
+    answers, cursor = known.get("calls", []), [0]
+
+    def function(*args):
+        result = _answer(encode(args), answers, cursor)
+        if result is None:
+            return student_result()(*args)
+        return decode(result)
+    return function
+
+
+def _recorded(function, calls):
+    """`function`, writing each call and its result to `calls`."""
+    def recorded(*args):
+        result = function(*args)
+        calls.append([encode(args), encode(result)])
+        return result
+    recorded.__name__ = getattr(function, "__name__", "function")
+    return recorded
 
 
 def _read_stubs():
@@ -154,8 +337,31 @@ def _show(report, text):
     display({REPORT_MIME: report, "text/plain": text}, raw=True)
 
 
+def _show_call(function, name, inputs):
+    """`name(inputs)`; with `parameter = value` when an input is a function."""
+    shown = [_show_input(x) for x in inputs]
+    if any(callable(x) and not isinstance(x, np.ndarray) for x in inputs):
+        try:
+            parameters = list(inspect.signature(function).bind(*inputs).arguments)
+        except (TypeError, ValueError):
+            parameters = []
+        if len(parameters) == len(shown):
+            shown = [f"{parameter} = {text}" for parameter, text in zip(parameters, shown)]
+    call = f"{name}({', '.join(shown)})"
+    owner = getattr(function, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner) and hasattr(owner, "__dict__"):
+        state = [f"{k} = {_show_input(v)}" for k, v in vars(owner).items() if not k.startswith("_")]
+        if state:
+            call += f" with {', '.join(state)}"
+    return call
+
+
 def _show_input(value):
     """The input as the student would type it, or its shape when that is too long."""
+    if is_axes(value):
+        return "ax"
+    if callable(value) and not isinstance(value, np.ndarray):
+        return label(value)
     text = " ".join(repr(value).split())
     if len(text) > 80:
         shape = getattr(value, "shape", None)

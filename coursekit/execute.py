@@ -85,6 +85,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
                 self.km = km
                 shutil.copytree(self._stub_dir, workdir, symlinks=True, dirs_exist_ok=True)
                 self._stub_dir = self._own_workdir = workdir
+                self.log.info("Running in the kernel started ahead, in a copy of the folder")
                 return
             await _stop(km, workdir)
         await super().async_start_new_kernel(**kwargs)

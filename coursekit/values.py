@@ -5,6 +5,15 @@ into JSON (`encode`); the grader compares that data with the reference's
 (`compare`) in its own process.  Only data crosses between the two, so an
 ndarray subclass whose comparisons lie, or a patched `np.allclose` in the
 kernel, has no say in the verdict.
+
+Besides numbers, arrays, sequences and dicts:
+
+- a function is its label (`label`): inputs that are functions compare equal
+  when their labels do;
+- a Matplotlib Axes is what was drawn on it: the x and y data of each line,
+  in the order they were drawn (styling, labels and legends are not part of
+  it).  The check adds whether the function drew on the Axes it was given
+  (`on_given`, see coursekit.checks).
 """
 
 import math
@@ -23,6 +32,14 @@ def encode(value, depth=0):
         return {"type": "other", "repr": "(nested too deeply)"}
     if value is None:
         return {"type": "none"}
+    if is_axes(value):
+        return {"type": "axes", "on_given": True,
+                "lines": [[encode(line.get_xdata(), depth + 1), encode(line.get_ydata(), depth + 1)]
+                          for line in value.get_lines()]}
+    if callable(value) and not isinstance(value, np.ndarray):
+        return {"type": "function", "label": label(value)}
+    if isinstance(value, tuple):  # values returned together, even if they could stack
+        return {"type": "sequence", "items": [encode(v, depth + 1) for v in value]}
     if isinstance(value, dict):
         return {"type": "dict",
                 "items": {str(k): encode(v, depth + 1) for k, v in value.items()}}
@@ -40,6 +57,18 @@ def encode(value, depth=0):
     if isinstance(value, (list, tuple)):
         return {"type": "sequence", "items": [encode(v, depth + 1) for v in value]}
     return {"type": "other", "repr": _short(repr(value))}
+
+
+def label(function):
+    """How a function is named in messages: its label (coursekit.checks.labelled),
+    else its name, else "a function"."""
+    name = getattr(function, "coursekit_label", None) or getattr(function, "__name__", "")
+    return name if name and name != "<lambda>" else "a function"
+
+
+def is_axes(value):
+    """Whether `value` is a Matplotlib Axes (without importing Matplotlib)."""
+    return any(cls.__module__.startswith("matplotlib.axes") for cls in type(value).__mro__)
 
 
 def decode(data):
@@ -90,6 +119,10 @@ def describe(data, limit=200):
             return _short("{" + inner + "}", limit)
         if kind == "sequence":
             return _short("(" + ", ".join(describe(v, 60) for v in data["items"]) + ")", limit)
+        if kind == "function":
+            return _short(str(data["label"]), limit)
+        if kind == "axes":
+            return f"an Axes with {len(data['lines'])} line(s)"
         return _short(str(data.get("repr", "?")), limit)
     except Exception:
         return "(unreadable)"
@@ -101,6 +134,11 @@ def _compare(got, expected, rtol, atol):
         return "it returned None; is a `return` statement missing?"
     if kind == "none":
         return None if got.get("type") == "none" else f"expected None, got {describe(got)}"
+    if kind == "function":
+        same = got.get("type") == "function" and got.get("label") == expected["label"]
+        return None if same else f"expected the function {describe(expected)}, got {describe(got)}"
+    if kind == "axes":
+        return _compare_axes(got, expected, rtol, atol)
     if kind == "dict":
         if got.get("type") != "dict":
             return f"expected a dict with keys {sorted(expected['items'])}, got {describe(got)}"
@@ -122,6 +160,11 @@ def _compare(got, expected, rtol, atol):
                 return f"item {i}: {problem}"
         return None
     if kind == "array":
+        if got.get("type") == "sequence":
+            for i, item in enumerate(got["items"]):
+                if _compare(item, expected, rtol, atol) is None:
+                    return (f"expected {describe(expected)} alone, got {len(got['items'])} values "
+                            f"returned together; item {i} is the expected result: return only it")
         if got.get("type") != "array":
             return f"expected {describe(expected)}, got {describe(got)}"
         want, have = _to_array(expected), _to_array(got)
@@ -135,6 +178,33 @@ def _compare(got, expected, rtol, atol):
             return f"expected {describe(expected)}, got {describe(got)}"
         return None
     return f"cannot compare with {describe(expected)}"
+
+
+def _compare_axes(got, expected, rtol, atol):
+    """Compare what was drawn: the first lines, in order, as x and y data."""
+    if got.get("type") != "axes":
+        return f"expected an Axes with the plot (return the Axes drawn on), got {describe(got)}"
+    if got["on_given"] is not expected["on_given"]:
+        if expected["on_given"]:
+            return ("it did not draw on the Axes it was given and return it: draw on `ax`, or "
+                    "on the current Axes (plt.gca()) when ax is None, not on a new figure")
+        return "it drew on the Axes it was given"
+    want, have = expected["lines"], got["lines"]
+    if len(have) < len(want):
+        drawn = "nothing" if not have else f"{len(have)} line(s)"
+        return (f"it drew {drawn} on the Axes; expected {len(want)} lines, "
+                f"in this order: {_lines(want)}")
+    for i, (want_line, have_line) in enumerate(zip(want, have)):
+        for axis, w, h in zip("xy", want_line, have_line):
+            problem = _compare(h, w, rtol, atol)
+            if problem:
+                return f"line {i + 1} of the plot, its {axis} data: {problem}"
+    return None
+
+
+def _lines(lines):
+    return "; ".join(f"line {i + 1} with {len(x.get('data', []))} points"
+                     for i, (x, _) in enumerate(lines))
 
 
 def _to_array(data):

@@ -12,9 +12,12 @@ The expected results come from running the master notebook once, cached in
 the code that writes and reads the reports.
 """
 
+import base64
+import binascii
 import hashlib
 import json
 import os
+import re
 
 import nbformat
 from nbclient import NotebookClient
@@ -27,6 +30,10 @@ from coursekit.checks import REPORT_MIME
 from coursekit.values import compare
 
 CACHE_DIR = ".coursekit-cache"
+# aliases of Python's types that NumPy 1.24 removed (np.float, np.int, ...)
+REMOVED_ALIAS = re.compile(r"^AttributeError: module 'numpy' has no attribute '(float|int|bool|"
+                           r"object|complex|str|long|unicode)'")
+MAX_PICTURE_BYTES = 300_000
 
 
 class ReferenceFailure(Exception):
@@ -107,9 +114,14 @@ def judge(expected, got):
             error = str(have["error"])[:300]
             if error.startswith("NotImplementedError"):
                 return f"{call}: the function is not written yet (it raises NotImplementedError)"
+            removed = REMOVED_ALIAS.search(error)
+            if removed:
+                name = removed.group(1)
+                return (f"{call} raised AttributeError: np.{name} no longer exists: it was an alias "
+                        f"of Python's built-in {name}, removed in NumPy 1.24. Write {name} instead")
             wanted = values.describe(want["value"])
             return _with_hint(f"{call} raised {error}; expected {wanted}", want, have)
-        problem = compare(have.get("value"), want["value"])
+        problem = compare(have.get("value"), want["value"], **want.get("tolerance", {}))
         if problem:
             return _with_hint(f"{call}: {problem}", want, have)
     return None
@@ -117,14 +129,24 @@ def judge(expected, got):
 
 def likely_mistake(want, have):
     """The hint of the first known mistake in the reference report `want` that
-    the student's report `have` matches: same value, or the same type of error."""
+    the student's report `have` matches: same value (within the check's
+    tolerance; for a plot, the same lines and no more), or the same type of error."""
+    tolerance = want.get("tolerance", {})
     for known in want.get("mistakes", []):
         if "error" in known:
             if str(have.get("error", "")).split(":", 1)[0] == known["error"]:
                 return known["hint"]
-        elif "value" in have and compare(have["value"], known["value"]) is None:
+        elif ("value" in have and _same_count_of_lines(have["value"], known["value"])
+              and compare(have["value"], known["value"], **tolerance) is None):
             return known["hint"]
     return None
+
+
+def _same_count_of_lines(got, known):
+    """Plots may have extra lines; a plot matches a known mistake only if it has as many."""
+    if isinstance(got, dict) and got.get("type") == "axes" == known.get("type"):
+        return len(got.get("lines", [])) == len(known.get("lines", []))
+    return True
 
 
 def _with_hint(problem, want, have):
@@ -133,13 +155,29 @@ def _with_hint(problem, want, have):
 
 
 def verdict_outputs(expected, outputs):
-    """The outputs a test cell keeps after grading: a line per check, or the failure."""
-    problem = judge(expected, reports_in(outputs))
+    """The outputs a test cell keeps after grading: the pictures the student's
+    functions drew, then a line per check or the failure."""
+    got = reports_in(outputs)
+    problem = judge(expected, got)
+    kept = [nbformat.v4.new_output("display_data", data={"image/png": picture})
+            for picture in map(picture_in, got[:len(expected)]) if picture]
     if problem is None:
         passed = "".join(f"✔ {want['call']}\n" for want in expected)
-        return [nbformat.v4.new_output("stream", name="stdout", text=passed)]
-    return [nbformat.v4.new_output("error", ename="AssertionError", evalue=problem,
-                                   traceback=[f"AssertionError: {problem}"])]
+        return kept + [nbformat.v4.new_output("stream", name="stdout", text=passed)]
+    return kept + [nbformat.v4.new_output("error", ename="AssertionError", evalue=problem,
+                                          traceback=[f"AssertionError: {problem}"])]
+
+
+def picture_in(report):
+    """The PNG a check attached to its report, if it is one (base64), else None."""
+    picture = report.get("picture") if isinstance(report, dict) else None
+    if not isinstance(picture, str) or len(picture) > MAX_PICTURE_BYTES * 4 // 3 + 4:
+        return None
+    try:
+        data = base64.b64decode(picture, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return picture if data.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
 class ReferenceMixin:

@@ -80,6 +80,32 @@ sample-whole-array       1       0              0                          0    
 sample-unstable          1       1              0                          0                              0          # L1 with keepdims, shape (1,); d @ d; no delta
 sample-slips             0       1              0                          0                              0          # L1 without abs; np.sum(np.square(d)); np.log10
 """,
+    "06_gradient": """
+                      test_numerical_diff test_tangent_line test_plot_tangent test_plot_tangent_current test_numerical_gradient test_numerical_gradient_2d test_numerical_gradient_in_place test_gradient_descent test_gradient_descent_rates test_simplenet_init test_simplenet_predict test_simplenet_loss test_simplenet_gradient
+sample-correct                 2                  1                 1                     1                        1                        1                             1                           1                        1                       1                    1                     1                     1              # the reference answers
+sample-other-idioms            2                  1                 1                     1                        1                        1                             1                           1                        1                       1                    1                     1                     1              # / 2 / h; a nested def; styled plot with a third line; np.nditer; x -= lr * g on a float copy; x @ W
+sample-more-idioms             2                  1                 1                     1                        1                        1                             1                           1                        1                       1                    1                     1                     1              # plt.sca and plt.plot; a flat view x.reshape(-1); a while loop keeping a history
+sample-blank                   0                  0                 0                     0                        0                        0                             0                           0                        0                       0                    0                     0                     0              # the release as handed out
+sample-slips                   0                  0                 0                     0                        0                        0                             0                           0                        0                       0                    1                     1                     1              # forward difference; tangent through the origin; no tangent drawn; x not restored; one step too few; np.random.rand
+sample-wrong-shape             0                  1                 0                     0                        1                        0                             0                           1                        1                       1                    0                     1                     1              # / 2 * h; tangent through the origin; a 1-D-only loop (descent still right: uses=); predict as W.T @ x.T
+sample-wrong-axis              0                  1                 0                     0                        1                        0                             1                           0                        0                       1                    1                     0                     0              # h = 1e-50; draws on a new figure; f called on each row; one step too many; softmax down the batch
+sample-unstable                0                  1                 1                     1                        1                        1                             0                           0                        0                       1                    1                     0                     0              # backward difference (tangent and plot still right: uses=); moves a copy of x; ascends; no softmax
+sample-whole-array             2                  0                 1                     1                        0                        0                             0                           0                        0                       1                    1                     1                     1              # tangent uses f(t) (plot still right: uses=); forward differences; returns (x, history)
+sample-partly-wrong            2                  1                 1                     1                        1                        1                             1                           0                        0                       1                    1                     1                     1              # gradient_descent ignores step_num
+sample-scratch-cells           2                  1                 0                     0                        1                        1                             1                           0                        0                       1                    1                     1                     1              # the tangent taken at xs[0]; gradient_descent ignores lr
+""",
+    "07_logistic_regression": """
+                      test_initialize_with_zeros test_propagate_dw test_propagate_db test_propagate_cost test_optimize test_optimize_costs test_predict test_predict_tie
+sample-correct                    1                      1                 1                  1                1                1               1              1           # the reference answers (predict with a loop over the examples)
+sample-other-idioms               1                      1                 1                  1                1                1               1              1           # b = 0 as an int; db and cost of shape (1, 1); w -= ... on a float copy; boolean predictions
+sample-more-idioms                1                      1                 1                  1                1                1               1              1           # propagate with loops over examples and features; np.where(A > 0.5, 1, 0)
+sample-blank                      0                      0                 0                  0                0                0               0              0           # the release as handed out
+sample-slips                      0                      1                 1                  0                1                0               1              0           # w of int zeros; the cost's sign flipped; costs recorded one iteration late; >= 0.5
+sample-wrong-shape                0                      0                 0                  0                1                1               0              0           # w of shape (dim,); X used transposed (optimize still right: uses=); predictions of shape (m,)
+sample-wrong-axis                 1                      0                 0                  1                1                1               0              1           # dw and db not divided by m (optimize still right: uses=); predict without b
+sample-unstable                   1                      0                 0                  1                1                1               0              1           # grads under the keys w and b; predict without the sigmoid
+sample-whole-array                0                      1                 1                  1                0                0               1              1           # np.float (removed from NumPy); optimize climbs
+""",
 }
 
 HINTS = """
@@ -106,6 +132,43 @@ sample-whole-array    05_losses      the sign is flipped
 sample-unstable       05_losses      np.log(0) is -inf
 sample-slips          05_losses      positive and negative differences cancel out
 sample-slips          05_losses      np.log10 is the base-10 logarithm
+sample-slips          06_gradient    this is the forward difference (f(x + h) - f(x)) / h; use
+sample-slips          06_gradient    this line passes through the origin
+sample-slips          06_gradient    only f was drawn
+sample-slips          06_gradient    an entry was not put back after its difference
+sample-slips          06_gradient    one step too few
+sample-slips          06_gradient    np.random.rand draws from the uniform distribution
+sample-wrong-shape    06_gradient    / 2 * h divides by 2 and then multiplies by h
+sample-wrong-shape    06_gradient    the tangent passes through the origin
+sample-wrong-shape    06_gradient    only a 1-D x works
+sample-wrong-shape    06_gradient    the product is in the wrong order or transposed
+sample-wrong-axis     06_gradient    h is far too small
+sample-wrong-axis     06_gradient    it drew on a new figure
+sample-wrong-axis     06_gradient    f was called on one row at a time
+sample-wrong-axis     06_gradient    one step too many
+sample-wrong-axis     06_gradient    the softmax was taken over the wrong axis
+sample-unstable       06_gradient    this is the backward difference
+sample-unstable       06_gradient    the entries were moved in a copy of x
+sample-unstable       06_gradient    this climbs
+sample-unstable       06_gradient    softmax is missing
+sample-whole-array    06_gradient    value uses f(t); it uses f(x)
+sample-whole-array    06_gradient    this is the forward difference (f(x + h) - f(x)) / h for each entry
+sample-partly-wrong   06_gradient    the number of steps step_num is ignored
+sample-scratch-cells  06_gradient    the tangent is taken at the first point of xs
+sample-scratch-cells  06_gradient    the learning rate lr is ignored
+sample-slips          07_logistic_regression    w holds integers
+sample-slips          07_logistic_regression    the cost has the wrong sign
+sample-slips          07_logistic_regression    the costs are recorded at the wrong iterations
+sample-slips          07_logistic_regression    a probability of exactly 0.5 gives 0
+sample-wrong-shape    07_logistic_regression    w must be a column of shape (dim, 1)
+sample-wrong-shape    07_logistic_regression    the examples are the columns of X
+sample-wrong-shape    07_logistic_regression    the result must have shape (1, m)
+sample-wrong-axis     07_logistic_regression    dw was not divided by m
+sample-wrong-axis     07_logistic_regression    db is the sum of A - Y
+sample-wrong-axis     07_logistic_regression    b is missing
+sample-unstable       07_logistic_regression    grads must be the dict
+sample-unstable       07_logistic_regression    the sigmoid is missing
+sample-whole-array    07_logistic_regression    this climbs the cost
 """
 
 NOT_GRADED = """

@@ -135,3 +135,85 @@ def test_a_failing_self_check_that_raised_says_what_was_expected(monkeypatch):
     with pytest.raises(ValueError):
         check(broken, 1, expect=2)
     assert shown == ["✘ broken(1) raised ValueError: no; expected 2.0"]
+
+
+def slope(f, x):
+    return (f(x + 1e-4) - f(x - 1e-4)) / 2e-4
+
+
+def test_a_function_given_as_input_is_shown_by_its_label():
+    f = checks.labelled(lambda x: x ** 2, "x²")
+    with pytest.raises(AssertionError, match=r"slope\(f = x², x = 3\): expected 7.0, got 6"):
+        check(slope, f, 3, expect=7)
+    assert compare(encode(f), encode(checks.labelled(lambda x: 0, "x²"))) is None
+    assert compare(encode(f), encode(checks.labelled(lambda x: 0, "x³"))) is not None
+
+
+def test_a_returned_function_is_checked_on_its_probes():
+    def line(a, b):
+        return lambda t: a * t + b
+    check(line, 2, 1, probe=[0, 1, 2], expect=[1, 3, 5])
+    with pytest.raises(AssertionError, match=r"line\(2, 1\) evaluated at \[0, 1\]: expected"):
+        check(line, 2, 1, probe=[0, 1], expect=[1, 4])
+    with pytest.raises(TypeError, match="not a function"):
+        check(lambda a: a, 2, probe=[0])
+
+
+def test_a_result_returned_with_others_is_named():
+    problem = compare(encode((np.array([1.0, 2.0]), [0, 1])), encode(np.array([1.0, 2.0])))
+    assert "2 values returned together; item 0 is the expected result" in problem
+
+
+def test_a_method_is_shown_with_its_object():
+    class Net:
+        def __init__(self):
+            self.W = np.array([2.0])
+
+        def predict(self, x):
+            return x * self.W
+    with pytest.raises(AssertionError, match=r"Net.predict\(3\) with W = array\(\[2.\]\)"):
+        check(Net().predict, 3, expect=[5])
+
+
+def test_plots_are_compared_as_the_lines_drawn_on_the_axes_given():
+    pyplot = pytest.importorskip("matplotlib.pyplot")
+    xs = np.linspace(0, 1, 5)
+
+    def draw(ax):
+        ax.plot(xs, xs ** 2, "r--", label="styling is free")
+        ax.plot(xs, 2 * xs)
+        ax.legend()
+        return ax
+
+    def draw_elsewhere(ax):
+        return draw(pyplot.figure().gca())
+
+    check(draw, pyplot.subplots()[1], expect=[(xs, xs ** 2), (xs, 2 * xs)])
+    with pytest.raises(AssertionError, match="line 2 of the plot, its y data"):
+        check(draw, pyplot.subplots()[1], expect=[(xs, xs ** 2), (xs, 3 * xs)])
+    with pytest.raises(AssertionError, match="did not draw on the Axes it was given"):
+        check(draw_elsewhere, pyplot.subplots()[1], expect=[(xs, xs ** 2), (xs, 2 * xs)])
+    assert pyplot.get_fignums() == []  # each check closes what it drew
+
+
+def test_a_dependency_returning_a_function_is_served_the_reference_answers():
+    answers = [[encode((2,)), {"type": "function", "label": "a function",
+                               "calls": [[encode((1.0,)), encode(10.0)]]}]]
+    served = checks._stand_in(lambda a: (lambda t: 0.0), [], answers)
+    function = served(2)
+    assert function(1.0) == 10.0 and function(5.0) == 0.0
+
+
+@pytest.mark.parametrize("picture, kept", [
+    ("iVBORw0KGgo=", True), ("not base64!", False), ("aGVsbG8=", False), (None, False),
+    ("A" * 500_000, False)])
+def test_only_small_png_pictures_are_kept_in_the_feedback(picture, kept):
+    from coursekit.verdict import picture_in
+    assert (picture_in({"picture": picture}) is not None) is kept
+
+
+def test_a_removed_numpy_alias_is_named_with_what_to_write():
+    expected = [{"function": "f", "call": "f(2)", "value": encode(0.0)}]
+    got = [{"function": "f", "error": "AttributeError: module 'numpy' has no attribute 'float'.\n`np.float` was..."}]
+    assert "np.float no longer exists" in judge(expected, got)
+    assert "Write float instead" in judge(expected, got)

@@ -120,8 +120,12 @@ def test_files_that_do_not_fit_are_graded_with_a_note(graded_course, student, as
 
 def test_the_score_table_marks_what_was_not_graded(graded_course):
     _, output = graded_course
-    assert re.search(r"^sample-empty-file +not graded +- +- +- +-$", output, re.M)
-    assert re.search(r"^sample-correct +5 / 5 +2 / 2 +2 / 2 +4 / 4 +5 / 5$", output, re.M)
+    expected = samples.scores()
+    assignments = sorted(samples.SCORES)
+    others = " +".join("-" for _ in assignments[1:])
+    assert re.search(rf"^sample-empty-file +not graded +{others}$", output, re.M)
+    totals = [sum(expected["sample-correct", a].values()) for a in assignments]
+    assert re.search("^sample-correct +" + " +".join(f"{t} / {t}" for t in totals) + "$", output, re.M)
 
 
 def test_grades_csv_has_every_student(graded_course):
@@ -156,6 +160,37 @@ def test_feedback_names_the_likely_mistake(graded_course, student, assignment, h
     course, _ = graded_course
     html = (course / f"feedback/{student}/{assignment}/{assignment}.html").read_text()
     assert re.search(f"Likely mistake: [^<]*{re.escape(escape(hint))}", html)
+
+
+def test_feedback_of_a_wrong_plot_shows_the_picture_and_what_was_wrong(graded_course):
+    course, _ = graded_course
+    html = (course / "feedback/sample-wrong-axis/06_gradient/06_gradient.html").read_text()
+    # one picture per plot test: its first check fails, which ends the cell
+    assert html.count("data:image/png;base64,") == 2
+    assert "it did not draw on the Axes it was given and return it" in html
+
+
+def test_feedback_says_what_replaces_a_removed_numpy_alias(graded_course):
+    course, _ = graded_course
+    html = (course / "feedback/sample-whole-array/07_logistic_regression/"
+                     "07_logistic_regression.html").read_text()
+    assert ("initialize_with_zeros(2) raised AttributeError: np.float no longer exists: it was an "
+            "alias of Python") in html
+    assert "built-in float, removed in NumPy 1.24. Write float instead" in html
+
+
+def test_feedback_says_which_of_several_returned_values_was_expected(graded_course):
+    course, _ = graded_course
+    html = (course / "feedback/sample-whole-array/06_gradient/06_gradient.html").read_text()
+    assert "alone, got 2 values returned together; item 0 is the expected result: return only it" in html
+
+
+def test_workers_run_notebooks_in_kernels_started_ahead(graded_course):
+    course, _ = graded_course
+    logs = [log.read_text() for log in (course / ".coursekit-cache/logs").glob("*--*.log")]
+    ahead = [log for log in logs if "Running in the kernel started ahead" in log]
+    # each worker starts its first kernel itself, and the later ones ahead
+    assert len(ahead) >= len(logs) // 2, (len(ahead), len(logs))
 
 
 def test_feedback_on_an_error_says_what_was_expected(graded_course):
