@@ -26,15 +26,16 @@ import shutil
 import stat
 import tempfile
 import time
+from queue import Empty
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
-from nbclient.util import run_sync
+from nbclient.util import run_hook, run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
 from coursekit.checks import STUBS_FILE
-from coursekit.sandbox import Sandbox, SandboxKernelManager
+from coursekit.sandbox import KERNEL_DIRS, Sandbox, SandboxKernelManager
 from coursekit.verdict import ReferenceMixin, test_cell_id
 
 MAX_RESTARTS = 3
@@ -61,7 +62,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
     def preprocess(self, nb, resources, km=None):
         self._stub_answers = self._expected(resources)
         self._stub_dir = resources.get("metadata", {}).get("path") or "."
-        self._own_workdir = None
+        self._own_workdir = self._ready_client = None
         self._tests_run = set()
         self._deaths = 0
         self._cell_timeout = self.timeout
@@ -78,20 +79,31 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         """Take the kernel started ahead if it was started as this one would be."""
         global _spare
         spare, _spare = _spare, None
+        self._ready_client = None
         if spare is not None:
-            started_as, km, workdir = spare
+            started_as, km, kc, workdir = spare
             if started_as == self._start_as() and await km.is_alive():
                 await self.km.cleanup_resources()  # the unused manager made for this notebook
-                self.km = km
+                self.km, self._ready_client = km, kc
                 shutil.copytree(self._stub_dir, workdir, symlinks=True, dirs_exist_ok=True)
                 self._stub_dir = self._own_workdir = workdir
                 self.log.info("Running in the kernel started ahead, in a copy of the folder")
                 return
-            await _stop(km, workdir)
+            await _stop(km, workdir, kc)
         await super().async_start_new_kernel(**kwargs)
 
     async def async_start_new_kernel_client(self):
-        client = await super().async_start_new_kernel_client()
+        if self._ready_client is None:
+            client = await super().async_start_new_kernel_client()
+        else:  # nbclient's steps, with the client connected when the kernel was started
+            client = self.kc = self._ready_client
+            try:
+                await _ready(client, self.startup_timeout)
+            except Exception:
+                await self._async_cleanup_kernel()
+                raise
+            client.allow_stdin = False
+            await run_hook(self.on_notebook_start, notebook=self.nb)
         if self.prestart_kernel and _spare is None:
             await self._start_spare()
         return client
@@ -110,7 +122,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
 
     async def _start_spare(self):
         global _spare
-        workdir = tempfile.mkdtemp(prefix="ck-work-")
+        workdir = tempfile.mkdtemp(prefix="ck-work-", dir=os.environ.get(KERNEL_DIRS))
         km = self.kernel_manager_class(kernel_name=self.kernel_name, config=self.config)
         try:
             await km.start_kernel(extra_arguments=list(self.extra_arguments), cwd=workdir)
@@ -118,7 +130,9 @@ class ExecuteWithReference(ReferenceMixin, Execute):
             self.log.warning("Could not start a kernel ahead: %s", error)
             await _stop(km, workdir)
             return
-        _spare = (self._start_as(), km, workdir)
+        kc = km.client()
+        kc.start_channels()  # subscribed now, so that the kernel is ready when it is needed
+        _spare = (self._start_as(), km, kc, workdir)
 
     def preprocess_cell(self, cell, resources, index):
         left = self._deadline - time.monotonic()
@@ -188,8 +202,43 @@ class ExecuteWithReference(ReferenceMixin, Execute):
                 self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
 
 
-async def _stop(km, workdir):
+async def _ready(client, timeout):
+    """Wait until the kernel answers kernel_info on its shell channel and IOPub
+    carries a message about that request, as jupyter_client's wait_for_ready
+    does, without its last step: waiting 0.2 s more for IOPub to fall silent.
+
+    IOPub drops what is published before the subscription is connected, so
+    without a message about this request the request is sent again.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RuntimeError(f"the kernel did not answer within {timeout} s")
+        request = client.kernel_info()
+        reply = await _reply_to(request, client.shell_channel, min(1.0, left))
+        if reply is not None and await _reply_to(request, client.iopub_channel, min(0.5, left)):
+            client._handle_kernel_info_reply(reply)
+            return
+
+
+async def _reply_to(request, channel, wait):
+    """The first message on `channel` about `request` within `wait` seconds, or None."""
+    deadline = time.monotonic() + wait
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = await channel.get_msg(timeout=left)
+        except Empty:
+            return None
+        if message["parent_header"].get("msg_id") == request:
+            return message
+    return None
+
+
+async def _stop(km, workdir, kc=None):
     try:
+        if kc is not None:
+            kc.stop_channels()
         if km.has_kernel:
             await km.shutdown_kernel(now=True)
     finally:
@@ -201,9 +250,9 @@ def _stop_spare():
     """Stop the kernel started ahead when this process exits (see multiprocessing.util)."""
     global _spare
     if _spare is not None:
-        _, km, workdir = _spare
+        _, km, kc, workdir = _spare
         _spare = None
-        run_sync(_stop)(km, workdir)
+        run_sync(_stop)(km, workdir, kc)
 
 
 multiprocessing.util.Finalize(None, _stop_spare, exitpriority=10)

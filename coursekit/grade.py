@@ -26,6 +26,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -184,11 +185,14 @@ def nbgrader_api(prestart_kernel=False):
     """nbgrader's API with the course's configuration, read as `nbgrader` reads it.
 
     A process that grades many notebooks starts each kernel ahead
-    (`prestart_kernel`, see coursekit.execute).
+    (`prestart_kernel`, see coursekit.execute) and stops each without waiting.
     """
     app = NbGraderApp()
     app.initialize([])
-    app.config.ExecuteWithReference.prestart_kernel = prestart_kernel
+    if prestart_kernel:
+        app.config.ExecuteWithReference.prestart_kernel = True
+        # a graded kernel is thrown away: no need to wait for it to exit
+        app.config.ExecuteWithReference.shutdown_kernel = "immediate"
     app.log.handlers = []  # each submission's log goes to its own file
     app.log.propagate = False
     return NbGraderAPI(parent=app)
@@ -392,7 +396,13 @@ def main(argv=None):
     add_students(db_url, {student for student, _ in [*todo, *failures]
                           if (root / "submitted" / student).is_dir()})
     print(f"grading {len(todo)} submission(s) with {args.workers} worker(s)", flush=True)
-    failures.update(grade_all(todo, args.workers, args.timeout, args.scheduler))
+    # the kernels' private folders, with those a worker leaves behind when it exits
+    kernel_dirs = tempfile.mkdtemp(prefix="ck-run-")
+    os.environ[sandbox.KERNEL_DIRS] = kernel_dirs
+    try:
+        failures.update(grade_all(todo, args.workers, args.timeout, args.scheduler))
+    finally:
+        shutil.rmtree(kernel_dirs, ignore_errors=True)
 
     ok, output = nbgrader("export", "--to", args.grades, log=LOG_DIR / "export.log")
     if not ok:

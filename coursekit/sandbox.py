@@ -36,6 +36,9 @@ from traitlets.config import Configurable
 import coursekit
 
 SANDBOX_UID = 65534  # nobody
+# Where kernels' private folders go, if set (coursekit.grade: one folder per
+# run, removed at its end with whatever a worker left); else the temp folder.
+KERNEL_DIRS = "COURSEKIT_KERNEL_DIRS"
 SYSTEM_DIRS = ["/bin", "/lib", "/lib32", "/lib64", "/sbin"]
 SYSTEM_FILES = ["/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternatives"]
 UNAVAILABLE = ("the grading sandbox cannot start: {why}. Install bubblewrap "
@@ -124,7 +127,7 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.sandbox.enabled:
             require_bwrap()
             # short path: ipc socket names must fit in 107 bytes
-            self._private_dir = tempfile.mkdtemp(prefix="ck-")
+            self._private_dir = tempfile.mkdtemp(prefix="ck-", dir=os.environ.get(KERNEL_DIRS))
             self.transport = "ipc"
             self.ip = os.path.join(self._private_dir, "kernel")
             self.connection_file = os.path.join(self._private_dir, "kernel.json")

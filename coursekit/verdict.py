@@ -79,6 +79,9 @@ def run_reference(path, timeout=120):
     return expected
 
 
+_loaded = {}  # cache file -> reports, read once per process
+
+
 def reference_reports(path, cache_root):
     """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
     digest = hashlib.sha256()
@@ -87,9 +90,12 @@ def reference_reports(path, cache_root):
             digest.update(file.read())
     digest = digest.hexdigest()[:16]
     cache = os.path.join(cache_root, CACHE_DIR, f"{os.path.basename(path)}-{digest}.json")
+    if cache in _loaded:
+        return _loaded[cache]
     try:
         with open(cache, encoding="utf-8") as file:
-            return json.load(file)
+            _loaded[cache] = json.load(file)
+            return _loaded[cache]
     except (OSError, ValueError):
         pass
     expected = run_reference(path)

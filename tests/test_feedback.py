@@ -1,0 +1,37 @@
+"""The feedback exporter gives the page nbconvert's HTMLExporter gives."""
+
+import re
+
+import nbformat
+from nbconvert.exporters import HTMLExporter
+
+from coursekit.feedback import FeedbackExporter
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+def notebook():
+    cells = [nbformat.v4.new_markdown_cell("# A title\n\nSome *text*."),
+             nbformat.v4.new_code_cell("print('hi')", outputs=[
+                 nbformat.v4.new_output("stream", name="stdout", text="hi\n")]),
+             nbformat.v4.new_code_cell("show()", outputs=[
+                 nbformat.v4.new_output("display_data", data={"image/png": PNG}),
+                 nbformat.v4.new_output("error", ename="AssertionError", evalue="f(1): expected 2",
+                                        traceback=["AssertionError: f(1): expected 2"])])]
+    return nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
+
+
+def test_the_page_has_the_same_accessibility_attributes_and_content():
+    theirs, _ = HTMLExporter().from_notebook_node(notebook())
+    ours, _ = FeedbackExporter().from_notebook_node(notebook())
+    assert ours.count('tabindex="0"') == theirs.count('tabindex="0"') > 0
+    images = re.findall(r"<img[^>]*>", ours)
+    assert len(images) == 1 and 'alt="' in images[0]
+    for text in ("A title", "hi", "f(1): expected 2", PNG):
+        assert text in ours and text in theirs
+
+
+def test_templates_are_compiled_once_per_process():
+    FeedbackExporter().from_notebook_node(notebook())
+    from coursekit.feedback import _cache
+    assert _cache.compiled  # later exporters load these instead of compiling again
