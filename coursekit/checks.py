@@ -149,7 +149,7 @@ def _run(function, inputs, probe, report=None):
     value["on_given"] = result is drawn
     picture = _picture(result.figure)  # what the function drew, wherever it drew it
     if drawn.figure is not result.figure:
-        sys.modules["matplotlib.pyplot"].close(drawn.figure)
+        _close(drawn.figure)
     if report is not None:
         report["picture"] = picture
         _show_picture(picture)
@@ -183,8 +183,14 @@ def _picture(figure):
     """The figure as a small PNG, base64; the figure is closed (shown once)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=PICTURE_DPI)
-    sys.modules["matplotlib.pyplot"].close(figure)
+    _close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _close(figure):
+    pyplot = sys.modules.get("matplotlib.pyplot")  # a figure made without pyplot needs no closing
+    if pyplot is not None:
+        pyplot.close(figure)
 
 
 def _show_picture(picture):

@@ -105,6 +105,7 @@ sample-wrong-shape                0                      0                 0    
 sample-wrong-axis                 1                      0                 0                  1                1                1               0              1           # dw and db not divided by m (optimize still right: uses=); predict without b
 sample-unstable                   1                      0                 0                  1                1                1               0              1           # grads under the keys w and b; predict without the sigmoid
 sample-whole-array                0                      1                 1                  1                0                0               1              1           # np.float (removed from NumPy); optimize climbs
+sample-partly-wrong               1                      0                 0                  1                0                1               1              1           # the parameters returned as their gradients; optimize returns (grads, params, costs)
 """,
 }
 
@@ -169,6 +170,8 @@ sample-wrong-axis     07_logistic_regression    b is missing
 sample-unstable       07_logistic_regression    grads must be the dict
 sample-unstable       07_logistic_regression    the sigmoid is missing
 sample-whole-array    07_logistic_regression    this climbs the cost
+sample-partly-wrong   07_logistic_regression    these are the parameters, not their gradients
+sample-partly-wrong   07_logistic_regression    params and grads are swapped
 """
 
 NOT_GRADED = """

@@ -217,3 +217,18 @@ def test_a_removed_numpy_alias_is_named_with_what_to_write():
     got = [{"function": "f", "error": "AttributeError: module 'numpy' has no attribute 'float'.\n`np.float` was..."}]
     assert "np.float no longer exists" in judge(expected, got)
     assert "Write float instead" in judge(expected, got)
+
+
+def test_a_plot_on_the_current_axes_instead_of_the_one_given_fails():
+    pyplot = pytest.importorskip("matplotlib.pyplot")
+    xs = np.linspace(0, 1, 5)
+
+    def ignores_ax(ax):
+        pyplot.plot(xs, xs ** 2)
+        return pyplot.gca()
+
+    _, given = pyplot.subplots()
+    pyplot.figure()  # another figure is current
+    with pytest.raises(AssertionError, match="did not draw on the Axes it was given"):
+        check(ignores_ax, given, expect=[(xs, xs ** 2)])
+    pyplot.close("all")
