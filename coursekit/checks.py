@@ -44,7 +44,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from coursekit.values import compare, decode, describe, encode, is_axes, label
+from coursekit.values import compare, decode, describe, encode, is_axes, is_function, label
 
 REPORT_MIME = "application/vnd.coursekit.check+json"
 STUBS_FILE = ".coursekit-stubs.json"
@@ -147,12 +147,13 @@ def _run(function, inputs, probe, report=None):
     drawn = target if target is not None else result
     value = encode(drawn)
     value["on_given"] = result is drawn
-    picture = _picture(result.figure)  # what the function drew, wherever it drew it
     if drawn.figure is not result.figure:
         _close(drawn.figure)
-    if report is not None:
-        report["picture"] = picture
-        _show_picture(picture)
+    if report is None:  # a known mistake's run: nobody looks at its picture
+        _close(result.figure)
+    else:
+        report["picture"] = _picture(result.figure)  # what it drew, wherever it drew it
+        _show_picture(report["picture"])
     return result, value
 
 
@@ -279,7 +280,7 @@ def _stand_in(original, log, answers):
         else:
             result = decode(known)
         entry = [given, encode(result)]
-        if callable(result) and not isinstance(result, np.ndarray):
+        if is_function(result):
             entry[1]["calls"] = []
             result = _recorded(result, entry[1]["calls"])
         log.append(entry)
@@ -306,13 +307,15 @@ def _answer(given, answers, cursor):
 def _served_function(known, student_result):
     """A function answering as the reference's returned function did, and
     otherwise as the student's would."""
-    answers, cursor = known.get("calls", []), [0]
+    answers, cursor, student = known.get("calls", []), [0], []
 
     def function(*args):
         result = _answer(encode(args), answers, cursor)
-        if result is None:
-            return student_result()(*args)
-        return decode(result)
+        if result is not None:
+            return decode(result)
+        if not student:  # the student's function, made once, at the first call it must answer
+            student.append(student_result())
+        return student[0](*args)
     return function
 
 
@@ -346,7 +349,7 @@ def _show(report, text):
 def _show_call(function, name, inputs):
     """`name(inputs)`; with `parameter = value` when an input is a function."""
     shown = [_show_input(x) for x in inputs]
-    if any(callable(x) and not isinstance(x, np.ndarray) for x in inputs):
+    if any(is_function(x) for x in inputs):
         try:
             parameters = list(inspect.signature(function).bind(*inputs).arguments)
         except (TypeError, ValueError):
@@ -366,7 +369,7 @@ def _show_input(value):
     """The input as the student would type it, or its shape when that is too long."""
     if is_axes(value):
         return "ax"
-    if callable(value) and not isinstance(value, np.ndarray):
+    if is_function(value):
         return label(value)
     text = " ".join(repr(value).split())
     if len(text) > 80:

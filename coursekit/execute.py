@@ -45,7 +45,7 @@ KERNEL_DIED = ("the kernel stopped while running this cell (the code exited Pyth
 
 
 # The kernel started ahead for the next notebook this process grades:
-# (what it was started with, kernel manager, its working folder).
+# (what it was started with, kernel manager, connected client, working folder).
 _spare = None
 
 
@@ -79,7 +79,6 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         """Take the kernel started ahead if it was started as this one would be."""
         global _spare
         spare, _spare = _spare, None
-        self._ready_client = None
         if spare is not None:
             started_as, km, kc, workdir = spare
             if started_as == self._start_as() and await km.is_alive():

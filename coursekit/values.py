@@ -36,7 +36,7 @@ def encode(value, depth=0):
         return {"type": "axes", "on_given": True,
                 "lines": [[encode(line.get_xdata(), depth + 1), encode(line.get_ydata(), depth + 1)]
                           for line in value.get_lines()]}
-    if callable(value) and not isinstance(value, np.ndarray):
+    if is_function(value):
         return {"type": "function", "label": label(value)}
     if isinstance(value, tuple):  # values returned together, even if they could stack
         return {"type": "sequence", "items": [encode(v, depth + 1) for v in value]}
@@ -64,6 +64,11 @@ def label(function):
     else its name, else "a function"."""
     name = getattr(function, "coursekit_label", None) or getattr(function, "__name__", "")
     return name if name and name != "<lambda>" else "a function"
+
+
+def is_function(value):
+    """Whether `value` is a function to report by its label (not an array)."""
+    return callable(value) and not isinstance(value, np.ndarray)
 
 
 def is_axes(value):
