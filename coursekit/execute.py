@@ -169,7 +169,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
             _remove(stubs)
             try:  # "x": never through a link the kernel may have left there
                 with open(stubs, "x", encoding="utf-8") as file:
-                    json.dump(answers, file)
+                    file.write(json.dumps(answers))  # json.dump encodes in Python, dumps in C
             except FileExistsError:
                 pass
         try:

@@ -133,6 +133,46 @@ def describe(data, limit=200):
         return "(unreadable)"
 
 
+def flat(data):
+    """(layout, numbers) of encoded data: its structure, and its numbers in order.
+
+    Two values of one layout match in `compare` when their numbers are close
+    element by element (np.isclose, the expected numbers second), so many can
+    be compared at once as the rows of one array.  A one-element array and a
+    number share a layout: `compare` tells them apart.
+    """
+    numbers = []
+    return _layout(data, numbers), numbers
+
+
+def kind_of(layout):
+    """What of a layout two values must share for `compare` to match them: all
+    of it but what is inside dicts (which may have more keys than expected)
+    and plots (which may have more lines)."""
+    if layout[0] in ("dict", "axes"):
+        return layout[:1]
+    if layout[0] == "sequence":
+        return ("sequence", tuple(kind_of(item) for item in layout[1]))
+    return layout
+
+
+def _layout(data, numbers):
+    kind = data.get("type")
+    if kind == "array":
+        values = [float(x) for x in data["data"]]
+        numbers.extend(values)
+        shape = tuple(int(n) for n in data["shape"])
+        return ("array", "one" if len(values) == 1 and len(shape) <= 2 else shape, len(values))
+    if kind == "dict":
+        return ("dict", tuple((k, _layout(v, numbers)) for k, v in sorted(data["items"].items())))
+    if kind == "sequence":
+        return ("sequence", tuple(_layout(v, numbers) for v in data["items"]))
+    if kind == "axes":
+        return ("axes", data.get("on_given"),
+                tuple(tuple(_layout(xy, numbers) for xy in line) for line in data["lines"]))
+    return (kind, str(data.get("label", data.get("repr", ""))))
+
+
 def _compare(got, expected, rtol, atol):
     kind = expected["type"]
     if got.get("type") == "none" and kind != "none":

@@ -204,6 +204,18 @@ def test_a_dependency_returning_a_function_is_served_the_reference_answers():
     assert function(1.0) == 10.0 and function(5.0) == 0.0
 
 
+
+def test_a_dependency_gets_the_reference_answer_for_inputs_called_in_any_order():
+    inputs = [(np.array([[float(i)], [2.0]]), 0.5) for i in range(6)]
+    answers = [[encode(args), encode(10.0 * k)] for k, args in enumerate(inputs)]
+    answers.append([encode(({"w": 1.0},)), encode(-1.0)])
+    served = checks._stand_in(lambda *args: None, [], answers)
+    assert [served(*inputs[k]) for k in (0, 1, 4, 2, 2, 5)] == [0.0, 10.0, 40.0, 20.0, 20.0, 50.0]
+    assert served(np.array([[3.0], [2.0]]), np.array([[0.5]])) == 30.0  # (1, 1) for a number
+    assert served({"w": 1.0, "extra": 2.0}) == -1.0  # a dict with more keys than expected
+    assert served(np.array([[3.0], [2.0 + 1e-6]]), 0.5) is None  # not close enough: its own result
+    assert served(np.array([3.0, 2.0]), 0.5) is None  # another shape
+
 @pytest.mark.parametrize("picture, kept", [
     ("iVBORw0KGgo=", True), ("not base64!", False), ("aGVsbG8=", False), (None, False),
     ("A" * 500_000, False)])
