@@ -319,12 +319,12 @@ class _Answers:
         yield first
         try:
             layout, numbers = flat(given)
-            group = self._grouped().get(kind_of(layout), {})
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
-            group = {None: (range(count), None)}
+            yield from (i % count for i in range(first + 1, first + count))
+            return
         found = []
-        for member_layout, (indices, rows) in group.items():
-            if member_layout == layout and rows is not None:
+        for member_layout, (indices, rows) in self._grouped().get(kind_of(layout), {}).items():
+            if member_layout == layout:  # the same numbers in the same places: compare all at once
                 close = np.isclose(np.asarray(numbers, dtype=float), rows,
                                    rtol=STUB_RTOL, atol=0, equal_nan=True).all(axis=1)
                 found.extend(i for i, ok in zip(indices, close) if ok)
@@ -333,19 +333,20 @@ class _Answers:
         yield from sorted((i for i in found if i != first), key=lambda i: (i - first) % count)
 
     def _grouped(self):
-        """{kind: {layout: (indices, their numbers as rows)}} of the pairs' inputs."""
+        """{kind: {layout: (indices, their inputs' numbers as rows)}} of the pairs;
+        inputs that cannot be read are left out: they match nothing."""
         if self._groups is None:
             members = {}
             for i, (inputs, _) in enumerate(self.pairs):
                 try:
                     layout, numbers = flat(inputs)
                 except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
-                    layout, numbers = ("unreadable", i), []
+                    continue
                 members.setdefault(kind_of(layout), {}).setdefault(layout, []).append((i, numbers))
-            self._groups = {kind: {layout: ([i for i, _ in rows],
-                                            np.array([n for _, n in rows], dtype=float).reshape(len(rows), -1))
-                                   for layout, rows in layouts.items()}
-                            for kind, layouts in members.items()}
+            self._groups = {
+                kind: {layout: ([i for i, _ in rows], np.array([n for _, n in rows], dtype=float))
+                       for layout, rows in layouts.items()}
+                for kind, layouts in members.items()}
         return self._groups
 
 

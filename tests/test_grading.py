@@ -254,3 +254,46 @@ def test_grading_on_a_local_dask_cluster_gives_the_same_grades(tmp_path):
     assert grades == {(s, a, cell): points for (s, a), cells in SCORES.items()
                       if (s, a) in graded for cell, points in cells.items()}
     assert len(feedback) == len(graded)
+
+
+@pytest.mark.parametrize("metadata, valid", [
+    ({"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "test_a",
+      "schema_version": 3}, True),
+    ({"grade": True, "solution": False, "locked": True, "points": "one", "grade_id": "test_a",
+      "schema_version": 3}, False),
+    ({"grade": True, "solution": False, "points": 1, "schema_version": 3}, False),
+])
+def test_workers_check_cell_metadata_as_nbgrader_does(metadata, valid):
+    import jsonschema
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    from coursekit.grade import _CheckedSchemas
+
+    schema, checked = MetadataValidator().schema, _CheckedSchemas()
+    outcomes = []
+    for validate in (jsonschema.validate, checked.validate, checked.validate):
+        try:
+            validate(metadata, schema)
+            outcomes.append(None)
+        except jsonschema.ValidationError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1] == outcomes[2] and (outcomes[0] is None) is valid
+
+
+def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, monkeypatch):
+    import nbgrader.api
+    import nbgrader.nbgraderformat.common
+
+    from coursekit.grade import share_across_submissions
+
+    monkeypatch.setattr(nbgrader.api, "create_engine", nbgrader.api.create_engine)
+    monkeypatch.setattr(nbgrader.nbgraderformat.common, "jsonschema",
+                        nbgrader.nbgraderformat.common.jsonschema)
+    share_across_submissions()
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as first:
+        first.add_student("ada")
+        engine = first.engine
+    with Gradebook(url) as second:
+        assert second.engine is engine and [s.id for s in second.students] == ["ada"]
+    assert engine.pool.checkedout() == 0
