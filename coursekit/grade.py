@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
@@ -457,17 +458,21 @@ def main(argv=None):
     finally:
         shutil.rmtree(kernel_dirs, ignore_errors=True)
 
-    ok, output = nbgrader("export", "--to", args.grades, log=LOG_DIR / "export.log")
+    with ThreadPoolExecutor(1) as background:  # the report is drawn while nbgrader exports
+        export = background.submit(nbgrader, "export", "--to", args.grades,
+                                   log=LOG_DIR / "export.log")
+        try:
+            report = f"report: {write_report(root, db_url, failures, notes).name} (plots in {FOLDER}/)"
+        except Exception as error:  # a report that fails loses no grade
+            report = f"warning: the grade report could not be written: {error!r}"
+        ok, output = export.result()
     if not ok:
         print(f"nbgrader export failed: {reason_from(output)}", file=sys.stderr)
         return 1
     print()
     print(format_table(score_table(args.grades, set(todo), failures)))
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
-    try:
-        print(f"report: {write_report(root, db_url, failures, notes).name} (plots in {FOLDER}/)")
-    except Exception as error:  # the grades are exported: a report that fails loses nothing
-        print(f"warning: the grade report could not be written: {error!r}", file=sys.stderr)
+    print(report, file=sys.stderr if report.startswith("warning") else sys.stdout)
     if notes:
         print(f"\nGraded, with a note:")
         for (student, assignment), note in sorted(notes.items()):

@@ -154,10 +154,12 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
+        if command[1:3] == ["-m", "ipykernel_launcher"]:
+            command[1:3] = ["-m", "coursekit.kernel"]  # ipykernel without its debugger
         if not self.sandbox.enabled:
             return command
         # the folder the kernel is started in (jupyter_client keeps its arguments)
-        workdir = self._launch_args.get("cwd") or os.getcwd()
+        workdir = (self._launch_args or {}).get("cwd") or os.getcwd()
         return sandbox_command(command, workdir, self._private_dir, self.sandbox.memory_mb)
 
     async def _async_cleanup_resources(self, restart=False):

@@ -1,5 +1,7 @@
 """The grading sandbox: what a student's process can and cannot do inside it."""
 
+import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -91,3 +93,26 @@ def test_a_notebook_stops_at_its_time_limit(tmp_path):
                                        "sample-loops-forever").score
                   for name in ("basic_sigmoid", "sigmoid", "sigmoid_derivative")]
     assert scores == [1, 0, 0]
+
+
+def test_a_kernel_starts_sandboxed_in_its_folder_without_a_debugger(tmp_path):
+    if not SANDBOXED:
+        pytest.skip("SANDBOX=off")
+    printed = []
+
+    async def run():
+        km = sandbox.SandboxKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path))
+        client = km.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            await client.execute_interactive(
+                "import os, sys; print(os.getcwd(), os.getuid(), sys.modules['debugpy'])",
+                timeout=60, output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
+        finally:
+            client.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(run())
+    assert "".join(printed).split() == [os.path.realpath(tmp_path), "65534", "None"]
