@@ -325,8 +325,7 @@ class _Answers:
         found = []
         for member_layout, (indices, rows) in self._grouped().get(kind_of(layout), {}).items():
             if member_layout == layout:  # the same numbers in the same places: compare all at once
-                close = np.isclose(np.asarray(numbers, dtype=float), rows,
-                                   rtol=STUB_RTOL, atol=0, equal_nan=True).all(axis=1)
+                close = _close_rows(np.asarray(numbers, dtype=float), rows)
                 found.extend(i for i, ok in zip(indices, close) if ok)
             else:
                 found.extend(indices)
@@ -348,6 +347,18 @@ class _Answers:
                        for layout, rows in layouts.items()}
                 for kind, layouts in members.items()}
         return self._groups
+
+
+def _close_rows(given, rows):
+    """Which rows are close to `given` in every place: np.isclose(given, rows,
+    rtol=STUB_RTOL, atol=0, equal_nan=True).all(axis=1), written with operators
+    alone, as the student's code may have replaced NumPy's functions."""
+    infinite = float("inf")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # inf - inf
+        finite = (abs(given - rows) <= STUB_RTOL * abs(rows)) & (abs(rows) < infinite)
+        same = finite | (given == rows) | ((given != given) & (rows != rows))
+    return same.all(axis=1)
 
 
 def _served_function(known, student_result):
