@@ -463,9 +463,10 @@ def main(argv=None):
         export = background.submit(nbgrader, "export", "--to", args.grades,
                                    log=LOG_DIR / "export.log")
         try:
-            report = f"report: {write_report(root, db_url, failures, notes).name} (plots in {FOLDER}/)"
+            page = write_report(root, db_url, failures, notes)
+            report, stream = f"report: {page.name} (plots in {FOLDER}/)", sys.stdout
         except Exception as error:  # a report that fails loses no grade
-            report = f"warning: the grade report could not be written: {error!r}"
+            report, stream = f"warning: the grade report could not be written: {error!r}", sys.stderr
         ok, output = export.result()
     if not ok:
         print(f"nbgrader export failed: {reason_from(output)}", file=sys.stderr)
@@ -473,7 +474,7 @@ def main(argv=None):
     print()
     print(format_table(score_table(args.grades, set(todo), failures)))
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
-    print(report, file=sys.stderr if report.startswith("warning") else sys.stdout)
+    print(report, file=stream)
     if notes:
         print(f"\nGraded, with a note:")
         for (student, assignment), note in sorted(notes.items()):

@@ -54,7 +54,7 @@ def requested():
     return os.environ.get("COURSEKIT_SANDBOX", "on") != "off"
 
 
-def require_bwrap():
+def require_sandbox_programs():
     for program in ("bwrap", "prlimit"):
         if shutil.which(program) is None:
             raise SandboxUnavailable(UNAVAILABLE.format(why=f"{program} is not installed"))
@@ -119,7 +119,7 @@ def bwrap_command(command, workdir, private_dir):
 
 def check_available():
     """Raise SandboxUnavailable unless a sandboxed Python starts here."""
-    require_bwrap()
+    require_sandbox_programs()
     with tempfile.TemporaryDirectory(prefix="ck-") as folder:
         command = sandbox_command([sys.executable, "-c", "import numpy, coursekit.checks; print('ok')"],
                                   folder, folder, Sandbox().memory_mb)
@@ -137,7 +137,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.sandbox = Sandbox(parent=self)
         self._private_dir = None
         if self.sandbox.enabled:
-            require_bwrap()
+            require_sandbox_programs()
             # short path: ipc socket names must fit in 107 bytes
             self._private_dir = tempfile.mkdtemp(prefix="ck-", dir=os.environ.get(KERNEL_DIRS))
             self.transport = "ipc"

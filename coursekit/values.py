@@ -159,10 +159,9 @@ def kind_of(layout):
 def _layout(data, numbers):
     kind = data.get("type")
     if kind == "array":
-        values = [float(x) for x in data["data"]]
-        numbers.extend(values)
-        shape = tuple(int(n) for n in data["shape"])
-        return ("array", "one" if len(values) == 1 and len(shape) <= 2 else shape, len(values))
+        array = _to_array(data)
+        numbers.extend(array.ravel().tolist())
+        return ("array", "one" if array.size == 1 and array.ndim <= 2 else array.shape, array.size)
     if kind == "dict":
         return ("dict", tuple((k, _layout(v, numbers)) for k, v in sorted(data["items"].items())))
     if kind == "sequence":
