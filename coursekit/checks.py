@@ -13,7 +13,27 @@ get the expected values, and compares them in its own process.
 `uses="sigmoid"` names graded functions that `function` calls.  At grading
 time the grader lets them answer with the reference's values for exactly the
 calls the reference made, so that a wrong `sigmoid` does not also cost the
-marks of `sigmoid_derivative`.
+marks of `sigmoid_derivative`.  A failing check blames a dependency only when
+it is to blame: when it raised during the check ("softmax, which
+SimpleNet.loss calls, raised NotImplementedError: write it first"), or when
+it answered some of the calls itself and fails its own test (in the kernel:
+a check of that name failed and has not passed since; at grading: a test
+cell of that function failed).  A dependency with no test of its own (an
+earlier section's answer pasted in) is blamed only when it raised.
+
+`shown_as="numerical_gradient(f, W) with W = {0}, where f reads W through
+the network"` replaces the call text `function(inputs)` in every message
+(the ✔/✘ line, the feedback, the grade report's "call"), for a check that
+goes through a helper the student never wrote; `{0}`, `{1}`, ... stand for
+the inputs as messages show them.  The report's "function" stays the
+helper's name (known mistakes key off it); the first name called in
+`shown_as` (numerical_gradient) is what a dependency sentence names, and the
+kernel counts the check as one of that function's own.
+
+A failing check stops the cell with an error (nbgrader scores the cell as
+failed), which shows only the ✘ message: no traceback into this module.  When
+the student's function raised, the ✘ message says what it raised, followed
+by the traceback of the student's own code alone.
 
 Functions as inputs are shown by their label: `labelled(lambda x: ..., "x²")`
 reads `f = x²` in messages, and a call with it matches the reference's call
@@ -38,7 +58,11 @@ import copy
 import inspect
 import io
 import json
+import os
+import re
 import sys
+import sysconfig
+import types
 import warnings
 from contextlib import contextmanager
 
@@ -49,13 +73,17 @@ from coursekit.values import (compare, decode, describe, encode, flat, is_axes, 
 
 REPORT_MIME = "application/vnd.coursekit.check+json"
 STUBS_FILE = ".coursekit-stubs.json"
-PICTURE_DPI = 60
+# a check's picture: PICTURE_WIDTH pixels wide, at PICTURE_DPI dots per inch
+# at most (a small figure is enlarged, its fonts with it)
+PICTURE_WIDTH = 560
+PICTURE_DPI = (72, 150)
 # uses=: a call gets the reference's answer when its inputs are the reference's
 # to this relative tolerance (they come from the same arithmetic)
 STUB_RTOL = 1e-9
 
 _mistakes = {}  # function name -> [(hint, wrong implementation)]
 _recording = False
+_own_results = {}  # function name -> {call: whether that check passed}, in this kernel
 
 
 def record_mistakes():
@@ -79,31 +107,55 @@ def labelled(function, label):
     return named
 
 
-def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=None):
+class CheckFailed(AssertionError):
+    """A check's result is not the expected one.  In IPython it shows as its
+    message alone, not as a traceback into this module."""
+
+    def _render_traceback_(self):
+        return [f"✘ {self}"]
+
+
+def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=None,
+          shown_as=None):
     """Call `function(*inputs)`; compare with `expect` when it is given.
 
     With `probe`, a list of inputs, the result must be a function: what is
-    compared is the list of its values on each probe.
+    compared is the list of its values on each probe.  `shown_as` is the call
+    as messages show it (see the module's docstring).
     """
     name = _name(function)
-    call = _show_call(function, name, inputs)
-    if probe is not None:
-        call += f" evaluated at {_show_input(list(probe))}"
+    if shown_as is None:
+        call = _show_call(function, name, inputs)
+        if probe is not None:
+            call += f" evaluated at {_show_input(list(probe))}"
+    else:
+        call = _fill_in(str(shown_as), inputs)
     uses = (uses,) if isinstance(uses, str) else tuple(uses)
     report = {"function": name, "call": call}
     if _recording and name in _mistakes:
         report["mistakes"] = [_known_mistake(hint, wrong, inputs, probe)
                               for hint, wrong in _mistakes[name]]
+    dependencies = _Dependencies()
     try:
-        with _dependencies(function, uses) as calls:
+        with _dependencies(function, uses, dependencies):
             result, report["value"] = _run(function, inputs, probe, report)
     except Exception as error:
         report["error"] = f"{type(error).__name__}: {error}"
-        wanted = "" if expect is None else f"; expected {describe(_expected(expect))}"
-        _show(report, f"✘ {call} raised {report['error']}{wanted}")
+        dependencies.describe(report, error)
+        if expect is not None:
+            _remember(report, False)
+        blame = blame_dependencies(report, _own_test)
+        if report.get("dependency_error", {}).get("propagated"):
+            text = f"{call}: {blame}"
+        elif isinstance(error, NotImplementedError):
+            text = f"{call}: the function is not written yet (it raises NotImplementedError)"
+        else:
+            wanted = "" if expect is None else f"; expected {describe(_expected(expect))}"
+            text = f"{call} raised {_error_text(error)}{wanted}" + (f" ({blame})" if blame else "")
+        _show(report, f"✘ {text}", failed=True)
+        _render_as(error, text, with_traceback=not isinstance(error, NotImplementedError))
         raise
-    if calls:
-        report["calls"] = calls
+    dependencies.describe(report)
     tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
     if tolerance:
         report["tolerance"] = tolerance  # the grader compares with the reference's
@@ -111,13 +163,135 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
         _show(report, f"• {call} returned {describe(report['value'])}")
         return
     problem = compare(report["value"], _expected(expect), **tolerance)
+    _remember(report, problem is None)
     if problem is None:
         _show(report, f"✔ {call} gives the expected result")
         return
-    if calls and uses:
-        problem += f" ({name} calls {', '.join(uses)}: check that it passes its own test first)"
-    _show(report, f"✘ {call}: {problem}")
-    raise AssertionError(f"{call}: {problem}")
+    blame = blame_dependencies(report, _own_test)
+    if blame:
+        problem += f" ({blame})"
+    _show(report, f"✘ {call}: {problem}", failed=True)
+    raise CheckFailed(f"{call}: {problem}")
+
+
+def called_name(call):
+    """The function a call text names: the first `name(` in it (Class.method included)."""
+    found = re.search(r"([A-Za-z_][\w.]*)\s*\(", str(call))
+    return found.group(1) if found else None
+
+
+def blame_dependencies(report, own_test):
+    """The sentence that blames a dependency of a failed check, or "".
+
+    A dependency is blamed when it raised during the check, or when it
+    answered some calls itself (not with the reference's answers) and
+    `own_test(name)` is False: it fails its own test.  `own_test` gives None
+    for a function with no test of its own: such a dependency is blamed only
+    when it raised.  `report` is a check's report (plain data, read with care:
+    at grading it comes from the student's kernel).
+    """
+    caller = called_name(report.get("call")) or str(report.get("function"))
+    raised = report.get("dependency_error")
+    if isinstance(raised, dict) and isinstance(raised.get("function"), str):
+        dependency, error = raised["function"], str(raised.get("error", ""))[:300]
+        kind = error.split(":", 1)[0]
+        if kind == "NotImplementedError":
+            return f"{dependency}, which {caller} calls, raised NotImplementedError: write it first"
+        return f"{dependency}, which {caller} calls, raised {error}: fix {dependency} first"
+    answered = report.get("own_answers")
+    if not isinstance(answered, dict):
+        return ""
+    failing = [str(d) for d, count in answered.items()
+               if isinstance(count, int) and count > 0 and own_test(str(d)) is False]
+    if not failing:
+        return ""
+    which = " and ".join(failing)
+    return (f"{caller} calls {which}, which {'fail' if len(failing) > 1 else 'fails'} "
+            f"{'their' if len(failing) > 1 else 'its'} own test: fix {which} first")
+
+
+def _own_test(name):
+    """Whether the checks of `name` run in this kernel passed (the last run of
+    each), or None when none ran."""
+    results = _own_results.get(name)
+    return None if not results else all(results.values())
+
+
+def _remember(report, passed):
+    """Record a self-check's outcome under the function's name and the name in its call."""
+    for name in {report["function"], called_name(report["call"])} - {None}:
+        _own_results.setdefault(name, {})[report["call"]] = passed
+
+
+def _fill_in(text, inputs):
+    """`text` with {0}, {1}, ... replaced by the inputs as messages show them."""
+    def shown(match):
+        i = int(match.group(1))
+        return _show_input(inputs[i]) if i < len(inputs) else match.group(0)
+    return re.sub(r"\{(\d+)\}", shown, text)
+
+
+def _error_text(error):
+    """`Type: message`, or `Type` alone when the message is empty."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _render_as(error, text, with_traceback=True):
+    """Make IPython show `error` as the ✘ line `text` and the traceback of the
+    student's own code, without the frames of this module or of libraries."""
+    def render():
+        return [f"✘ {text}", *(_student_traceback(error) if with_traceback else [])]
+    try:
+        error._render_traceback_ = render
+    except Exception:  # an exception that takes no attributes shows as usual
+        pass
+
+
+def _student_traceback(error):
+    """IPython's traceback of `error` through the student's frames only, or [].
+
+    Those are the frames below the check's call of the function, but for
+    this module's, libraries' and the test cell's own (its helpers and the
+    functions it passes as inputs).
+    """
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    inside = [i for i, tb in enumerate(frames) if tb.tb_frame.f_code.co_filename.startswith(_HERE)]
+    if not inside:
+        return []
+    test_cell = frames[inside[0] - 1].tb_frame.f_code.co_filename if inside[0] else None
+    kept = [tb for tb in frames[inside[0]:]
+            if not _is_library(tb.tb_frame.f_code.co_filename)
+            and tb.tb_frame.f_code.co_filename != test_cell]
+    if not kept:
+        return []
+    chain = None
+    for tb in reversed(kept):
+        chain = types.TracebackType(chain, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+        if shell is not None:
+            return ["", *shell.InteractiveTB.structured_traceback(
+                type(error), error, chain, tb_offset=0)]
+    except Exception:
+        pass
+    import traceback
+    return ["", *"".join(traceback.format_exception(type(error), error, chain)).splitlines()]
+
+
+_LIBRARIES = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
+                                                           "platlib")})
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _is_library(filename):
+    """Whether a frame's file is this package's, Python's or an installed library's."""
+    return filename.startswith(_HERE) or filename.startswith(_LIBRARIES)
 
 
 def _name(function):
@@ -182,9 +356,13 @@ def _target_axes(inputs):
 
 
 def _picture(figure):
-    """The figure as a small PNG, base64; the figure is closed (shown once)."""
+    """The figure as a PNG about PICTURE_WIDTH pixels wide, base64; the figure
+    is closed (shown once).  Its dots per inch make a small figure larger,
+    fonts included, so that tick labels can be read at normal zoom."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=PICTURE_DPI)
+    width = figure.get_figwidth() or 1
+    low, high = PICTURE_DPI
+    figure.savefig(buffer, format="png", dpi=min(max(PICTURE_WIDTH / width, low), high))
     _close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -241,45 +419,75 @@ def _known_mistake(hint, wrong, inputs, probe=None):
                 pyplot.figure(current.number)
 
 
+class _Dependencies:
+    """What the dependencies named in `uses=` did during one check: their calls
+    and results, how many calls each answered itself (not with the
+    reference's answers), and the first error one raised."""
+
+    def __init__(self):
+        self.calls, self.own_answers, self.errors = {}, {}, []
+
+    def describe(self, report, error=None):
+        """Add to `report` what the dependencies did; `error` is what the check raised."""
+        if self.calls and error is None:
+            report["calls"] = self.calls
+        if self.own_answers:
+            report["own_answers"] = dict(self.own_answers)
+        if self.errors:
+            name, raised = self.errors[0]
+            report["dependency_error"] = {
+                "function": name, "error": _error_text(raised)[:300],
+                "propagated": any(raised is error for _, raised in self.errors)}
+
+
 @contextmanager
-def _dependencies(function, names):
-    """Record the calls `function` makes to the graded functions `names`.
+def _dependencies(function, names, seen):
+    """Record in `seen` (_Dependencies) the calls `function` makes to the graded
+    functions `names`.
 
     When the grader has left the reference's answers for this cell in
     STUBS_FILE, calls with the same inputs get the reference's answer.
     """
-    calls = {}
     namespace = getattr(function, "__globals__", None)
     if not names or namespace is None:
-        yield calls
+        yield seen
         return
     stubs = _read_stubs()
     originals = {n: namespace[n] for n in names if n in namespace}
     for dep, original in originals.items():
-        calls[dep] = []
-        namespace[dep] = _stand_in(original, calls[dep], stubs.get(dep, []))
+        seen.calls[dep] = []
+        namespace[dep] = _stand_in(original, seen.calls[dep], stubs.get(dep, []), dep, seen)
     try:
-        yield calls
+        yield seen
     finally:
         namespace.update(originals)
 
 
-def _stand_in(original, log, answers):
+def _stand_in(original, log, answers, name=None, seen=None):
     """`original`, answering with the reference's result for inputs it was called with.
 
     A result that is a function is served as a function that answers the same way.
+    With `seen` (_Dependencies), counts the calls `original` answers itself and
+    keeps what it raised, under `name`.
     """
     answers = _Answers(answers)
 
     def dependency(*args):
         given = encode(args)
         known = answers.find(given)
-        if known is None:
-            result = original(*args)
-        elif known.get("type") == "function":
-            result = _served_function(known, lambda: original(*args))
-        else:
-            result = decode(known)
+        try:
+            if known is None:
+                if seen is not None:
+                    seen.own_answers[name] = seen.own_answers.get(name, 0) + 1
+                result = original(*args)
+            elif known.get("type") == "function":
+                result = _served_function(known, lambda: original(*args))
+            else:
+                result = decode(known)
+        except Exception as error:
+            if seen is not None:
+                seen.errors.append((name, error))
+            raise
         entry = [given, encode(result)]
         if is_function(result):
             entry[1]["calls"] = []
@@ -394,12 +602,18 @@ def _read_stubs():
         return {}
 
 
-def _show(report, text):
+def _show(report, text, failed=False):
+    """Display the report with its line `text`.  A failed check's line is
+    shown by the error that stops the cell (CheckFailed, or the student's
+    error): in IPython the report goes with an empty line."""
     try:
+        from IPython import get_ipython
         from IPython.display import display
     except ImportError:
         print(text)
         return
+    if failed and get_ipython() is not None:
+        text = ""
     display({REPORT_MIME: report, "text/plain": text}, raw=True)
 
 

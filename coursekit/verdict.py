@@ -107,8 +107,14 @@ def reference_reports(path, cache_root):
     return expected
 
 
-def judge(expected, got):
-    """Return None when every expected check is matched by `got`, else why not."""
+def judge(expected, got, own_test=None):
+    """Return None when every expected check is matched by `got`, else why not.
+
+    `own_test(name)`, when given, says whether the graded function `name`
+    passes its own tests (None: it has none here); a failure then blames a
+    dependency the check's report names only as coursekit.checks does in the
+    kernel (blame_dependencies).
+    """
     for i, want in enumerate(expected):
         call = want["call"]
         if i >= len(got):
@@ -116,8 +122,12 @@ def judge(expected, got):
         have = got[i]
         if not isinstance(have, dict) or have.get("function") != want["function"]:
             return f"{call}: the test's checks did not run in their order"
+        blame = _blame(want, have, own_test)
         if "error" in have:
             error = str(have["error"])[:300]
+            raised = have.get("dependency_error")
+            if blame and isinstance(raised, dict) and raised.get("propagated") is True:
+                return f"{call}: {blame}"
             if error.startswith("NotImplementedError"):
                 return f"{call}: the function is not written yet (it raises NotImplementedError)"
             removed = REMOVED_ALIAS.search(error)
@@ -126,11 +136,48 @@ def judge(expected, got):
                 return (f"{call} raised AttributeError: np.{name} no longer exists: it was an alias "
                         f"of Python's built-in {name}, removed in NumPy 1.24. Write {name} instead")
             wanted = values.describe(want["value"])
-            return _with_hint(f"{call} raised {error}; expected {wanted}", want, have)
+            return _with_hint(f"{call} raised {error}; expected {wanted}{blame and f' ({blame})'}",
+                              want, have)
         problem = compare(have.get("value"), want["value"], **want.get("tolerance", {}))
         if problem:
-            return _with_hint(f"{call}: {problem}", want, have)
+            return _with_hint(f"{call}: {problem}{blame and f' ({blame})'}", want, have)
     return None
+
+
+def _blame(want, have, own_test):
+    """The sentence blaming a dependency of the check `want` the student's
+    report `have` failed, or ""."""
+    if own_test is None:
+        return ""
+    try:
+        return checks.blame_dependencies({**have, "call": want["call"],
+                                          "function": want["function"]}, own_test)
+    except Exception:  # the student's report is not what a check writes
+        return ""
+
+
+def cell_subjects(grade_id, expected, graded_names):
+    """The graded functions a test cell tests: the longest of `graded_names`
+    its grade_id names (test_<name> or test_<name>_<aspect>, in any case),
+    and the function each of its checks calls (as its message shows it)."""
+    lowered = grade_id.lower()
+    owners = [name for name in graded_names
+              if lowered == f"test_{name.lower()}" or lowered.startswith(f"test_{name.lower()}_")]
+    subjects = {max(owners, key=len)} if owners else set()
+    subjects.update(checks.called_name(want.get("call")) for want in expected)
+    return subjects - {None}
+
+
+def own_tests(expected, outputs, graded_names):
+    """own_test(name) for the grader: whether every test cell of the graded
+    function `name` passed, or None when it has no test cell here.
+    `outputs` maps each test cell's grade_id to its outputs after execution."""
+    passed = {}
+    for grade_id, want in expected.items():
+        ok = grade_id in outputs and judge(want, reports_in(outputs[grade_id])) is None
+        for name in cell_subjects(grade_id, want, graded_names):
+            passed[name] = passed.get(name, True) and ok
+    return passed.get
 
 
 def likely_mistake(want, have):
@@ -160,18 +207,19 @@ def _with_hint(problem, want, have):
     return problem if hint is None else f"{problem}. Likely mistake: {hint}"
 
 
-def verdict_outputs(expected, outputs):
+def verdict_outputs(expected, outputs, own_test=None):
     """The outputs a test cell keeps after grading: the pictures the student's
-    functions drew, then a line per check or the failure."""
+    functions drew, then a line per check or the failure (an error output,
+    which nbgrader scores as failed, showing the ✘ message alone)."""
     got = reports_in(outputs)
-    problem = judge(expected, got)
+    problem = judge(expected, got, own_test)
     kept = [nbformat.v4.new_output("display_data", data={"image/png": picture})
             for picture in map(picture_in, got[:len(expected)]) if picture]
     if problem is None:
         passed = "".join(f"✔ {want['call']}\n" for want in expected)
         return kept + [nbformat.v4.new_output("stream", name="stdout", text=passed)]
     return kept + [nbformat.v4.new_output("error", ename="AssertionError", evalue=problem,
-                                          traceback=[f"AssertionError: {problem}"])]
+                                          traceback=[f"✘ {problem}"])]
 
 
 def picture_in(report):
@@ -202,8 +250,13 @@ class ReferenceVerdict(ReferenceMixin, NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         expected = self._expected(resources)
+        tests = {test_cell_id(cell): cell for cell in nb.cells if test_cell_id(cell) in expected}
+        graded_names = [cell.metadata["nbgrader"].get("grade_id") for cell in nb.cells
+                        if cell.cell_type == "code" and utils.is_solution(cell)]
+        own_test = own_tests(expected, {g: cell.outputs for g, cell in tests.items()},
+                             [name for name in graded_names if isinstance(name, str)])
         for cell in nb.cells:
             grade_id = test_cell_id(cell)
             if grade_id in expected:
-                cell.outputs = verdict_outputs(expected[grade_id], cell.outputs)
+                cell.outputs = verdict_outputs(expected[grade_id], cell.outputs, own_test)
         return nb, resources

@@ -109,7 +109,7 @@ def test_judge_names_a_known_mistake_by_its_value_or_its_error():
 
 def test_check_reports_what_each_known_mistake_gives(monkeypatch):
     shown = []
-    monkeypatch.setattr(checks, "_show", lambda report, text: shown.append(report))
+    monkeypatch.setattr(checks, "_show", lambda report, text, failed=False: shown.append(report))
 
     def halve(x):
         return x / 2
@@ -127,7 +127,7 @@ def test_check_reports_what_each_known_mistake_gives(monkeypatch):
 
 def test_a_failing_self_check_that_raised_says_what_was_expected(monkeypatch):
     shown = []
-    monkeypatch.setattr(checks, "_show", lambda report, text: shown.append(text))
+    monkeypatch.setattr(checks, "_show", lambda report, text, failed=False: shown.append(text))
 
     def broken(x):
         raise ValueError("no")
