@@ -73,10 +73,11 @@ from coursekit.values import (compare, decode, describe, encode, flat, is_axes, 
 
 REPORT_MIME = "application/vnd.coursekit.check+json"
 STUBS_FILE = ".coursekit-stubs.json"
-# a check's picture: PICTURE_WIDTH pixels wide, at PICTURE_DPI dots per inch
-# at most (a small figure is enlarged, its fonts with it)
+# a check's picture: the figure scaled to PICTURE_INCHES wide (within these
+# bounds), saved at PICTURE_WIDTH pixels wide, with PICTURE_DPI bounds
+PICTURE_INCHES = (4, 6.4)
 PICTURE_WIDTH = 560
-PICTURE_DPI = (72, 150)
+PICTURE_DPI = (100, 140)
 # uses=: a call gets the reference's answer when its inputs are the reference's
 # to this relative tolerance (they come from the same arithmetic)
 STUB_RTOL = 1e-9
@@ -356,13 +357,17 @@ def _target_axes(inputs):
 
 
 def _picture(figure):
-    """The figure as a PNG about PICTURE_WIDTH pixels wide, base64; the figure
-    is closed (shown once).  Its dots per inch make a small figure larger,
-    fonts included, so that tick labels can be read at normal zoom."""
+    """The figure as a PNG of 560 to 640 pixels wide, base64; the figure is
+    closed (shown once).  A small figure is enlarged, fonts included, so that
+    its tick labels can be read at normal zoom (at 60 dpi a 4 x 3 inch figure
+    was 240 x 180 pixels and could not be read)."""
     buffer = io.BytesIO()
-    width = figure.get_figwidth() or 1
-    low, high = PICTURE_DPI
-    figure.savefig(buffer, format="png", dpi=min(max(PICTURE_WIDTH / width, low), high))
+    width, height = figure.get_size_inches()
+    wanted = min(max(width, PICTURE_INCHES[0]), PICTURE_INCHES[1])
+    if wanted != width and width > 0:
+        figure.set_size_inches(wanted, height * wanted / width)
+    dpi = min(max(PICTURE_WIDTH / wanted, PICTURE_DPI[0]), PICTURE_DPI[1])
+    figure.savefig(buffer, format="png", dpi=dpi)
     _close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 

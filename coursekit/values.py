@@ -13,7 +13,8 @@ Besides numbers, arrays, sequences and dicts:
 - a Matplotlib Axes is what was drawn on it: the x and y data of each line,
   in the order they were drawn (styling, labels and legends are not part of
   it).  The check adds whether the function drew on the Axes it was given
-  (`on_given`, see coursekit.checks).
+  (`on_given`, see coursekit.checks).  The right lines drawn in another
+  order are named as such.
 """
 
 import math
@@ -238,12 +239,34 @@ def _compare_axes(got, expected, rtol, atol):
         drawn = "nothing" if not have else f"{len(have)} line(s)"
         return (f"it drew {drawn} on the Axes; expected {len(want)} lines, "
                 f"in this order: {_lines(want)}")
+    order = _drawn_order(want, have[:len(want)], rtol, atol)
+    if order is not None and order != list(range(len(want))):
+        moved = ", ".join(f"the line expected {_nth(i + 1)} was drawn {_nth(j + 1)}"
+                          for i, j in enumerate(order) if i != j)
+        return f"it drew the right lines in the wrong order ({moved}): draw them in the order asked"
     for i, (want_line, have_line) in enumerate(zip(want, have)):
         for axis, w, h in zip("xy", want_line, have_line):
             problem = _compare(h, w, rtol, atol)
             if problem:
                 return f"line {i + 1} of the plot, its {axis} data: {problem}"
     return None
+
+
+def _drawn_order(want, have, rtol, atol):
+    """For each expected line, the index of the drawn line equal to it, when
+    every expected line was drawn once among `have`; else None."""
+    order = []
+    for want_line in want:
+        found = [j for j, have_line in enumerate(have) if j not in order and all(
+            _compare(h, w, rtol, atol) is None for w, h in zip(want_line, have_line))]
+        if not found:
+            return None
+        order.append(found[0])
+    return order
+
+
+def _nth(n):
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 def _lines(lines):

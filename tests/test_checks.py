@@ -244,3 +244,166 @@ def test_a_plot_on_the_current_axes_instead_of_the_one_given_fails():
     with pytest.raises(AssertionError, match="did not draw on the Axes it was given"):
         check(ignores_ax, given, expect=[(xs, xs ** 2)])
     pyplot.close("all")
+
+
+# Which dependency a failing check blames (issue 15, item 7)
+
+def halve(x):
+    return x / 2
+
+
+def not_written(x):
+    raise NotImplementedError()
+
+
+def uses_halve(x):
+    return halve(x) + 1
+
+
+def uses_not_written(x):
+    return not_written(x) + 1
+
+
+def failure_of(*args, **kwargs):
+    with pytest.raises(AssertionError) as failed:
+        check(*args, **kwargs)
+    return str(failed.value)
+
+
+def test_a_dependency_that_passes_its_own_test_is_not_blamed(monkeypatch):
+    monkeypatch.setattr(checks, "_own_results", {})
+    check(halve, 4.0, expect=2.0)
+    message = failure_of(uses_halve, 4.0, expect=5.0, uses="halve")
+    assert message == "uses_halve(4.0): expected 5.0, got 3.0"
+
+
+def test_a_dependency_with_no_test_of_its_own_is_not_blamed(monkeypatch):
+    monkeypatch.setattr(checks, "_own_results", {})
+    assert failure_of(uses_halve, 4.0, expect=5.0, uses="halve") == (
+        "uses_halve(4.0): expected 5.0, got 3.0")
+
+
+def test_a_dependency_that_fails_its_own_test_is_blamed_until_it_passes(monkeypatch):
+    monkeypatch.setattr(checks, "_own_results", {})
+    failure_of(halve, 4.0, expect=3.0)  # as if halve were wrong
+    assert failure_of(uses_halve, 4.0, expect=5.0, uses="halve") == (
+        "uses_halve(4.0): expected 5.0, got 3.0 (uses_halve calls halve, which fails its own "
+        "test: fix halve first)")
+    # the same check of halve, run again after a fix, passes: halve is no longer blamed
+    checks._own_results["halve"]["halve(4.0)"] = True
+    assert "fails its own test" not in failure_of(uses_halve, 4.0, expect=5.0, uses="halve")
+    # a dependency that was not called is not blamed either
+    failure_of(halve, 4.0, expect=3.0)
+    assert "fails its own test" not in failure_of(lambda x: x, 4.0, expect=5.0, uses="halve")
+
+
+def test_a_dependency_that_raised_is_named_with_what_it_raised(monkeypatch):
+    monkeypatch.setattr(checks, "_own_results", {})
+    shown = []
+    monkeypatch.setattr(checks, "_show", lambda report, text, failed=False: shown.append((report, text)))
+    with pytest.raises(NotImplementedError) as raised:
+        check(uses_not_written, 1.0, expect=2.0, uses="not_written")
+    report, text = shown[-1]
+    assert text == ("✘ uses_not_written(1.0): not_written, which uses_not_written calls, raised "
+                    "NotImplementedError: write it first")
+    assert raised.value._render_traceback_() == [text]  # no traceback: the message says it all
+    assert report["dependency_error"] == {"function": "not_written", "error": "NotImplementedError",
+                                          "propagated": True}
+    # the grader says the same from the report alone
+    want = {"function": "uses_not_written", "call": "uses_not_written(1.0)", "value": encode(2.0)}
+    assert judge([want], [report], own_test=lambda name: None) == text[2:]
+
+
+def test_the_grader_blames_a_dependency_only_when_it_fails_its_own_tests_and_answered():
+    want = {"function": "g", "call": "g(1)", "value": encode(2.0)}
+    have = {"function": "g", "value": encode(3.0), "own_answers": {"f": 2}}
+    assert judge([want], [have], own_test={"f": True}.get) == "g(1): expected 2.0, got 3.0"
+    assert judge([want], [have], own_test={}.get) == "g(1): expected 2.0, got 3.0"  # no test of its own
+    assert judge([want], [have], own_test={"f": False}.get) == (
+        "g(1): expected 2.0, got 3.0 (g calls f, which fails its own test: fix f first)")
+    served = dict(have, own_answers={"f": 0})  # every call got the reference's answer
+    assert judge([want], [served], own_test={"f": False}.get) == "g(1): expected 2.0, got 3.0"
+    raised = dict(have, dependency_error={"function": "f", "error": "ValueError: no",
+                                          "propagated": False})
+    assert judge([want], [raised], own_test={"f": True}.get) == (
+        "g(1): expected 2.0, got 3.0 (f, which g calls, raised ValueError: no: fix f first)")
+    garbage = dict(have, own_answers=[1], dependency_error="f")
+    assert judge([want], [garbage], own_test={"f": False}.get) == "g(1): expected 2.0, got 3.0"
+
+
+def test_a_test_cell_belongs_to_the_longest_graded_name_it_starts_with():
+    from coursekit.verdict import cell_subjects
+    names = ["sigmoid", "sigmoid_derivative", "SimpleNet", "propagate"]
+    assert cell_subjects("test_sigmoid_derivative", [], names) == {"sigmoid_derivative"}
+    assert cell_subjects("test_sigmoid", [], names) == {"sigmoid"}
+    assert cell_subjects("test_simplenet_loss", [], names) == {"SimpleNet"}
+    shown = [{"call": "numerical_gradient(f, W), where f reads W"}]
+    assert cell_subjects("test_propagate_dw", shown, names) == {"propagate", "numerical_gradient"}
+
+
+# shown_as (issue 15, item 6)
+
+def gradient_of_f_reading_W(W):  # a test helper the student never wrote
+    return np.asarray(W) * 2
+
+
+def test_shown_as_replaces_the_call_in_every_message(monkeypatch):
+    shown = []
+    monkeypatch.setattr(checks, "_show", lambda report, text, failed=False: shown.append((report, text)))
+    as_shown = "numerical_gradient(f, W) with W = {0}, where f reads W through the network"
+    check(gradient_of_f_reading_W, np.array([1.0]), expect=[2.0], shown_as=as_shown)
+    assert shown[-1][1] == ("✔ numerical_gradient(f, W) with W = array([1.]), where f reads W "
+                            "through the network gives the expected result")
+    assert shown[-1][0]["function"] == "gradient_of_f_reading_W"  # mistakes key off the helper
+    assert shown[-1][0]["call"] == ("numerical_gradient(f, W) with W = array([1.]), where f reads "
+                                    "W through the network")
+    with pytest.raises(AssertionError, match=r"^numerical_gradient\(f, W\) with W = array\(\[1.\]\), "
+                                             r"where f reads W through the network: expected \[3.\]"):
+        check(gradient_of_f_reading_W, np.array([1.0]), expect=[3.0], shown_as=as_shown)
+    with pytest.raises(TypeError):
+        check(gradient_of_f_reading_W, "a", expect=[3.0], shown_as="numerical_gradient(f, W)")
+    assert shown[-1][1].startswith("✘ numerical_gradient(f, W) raised TypeError")
+    assert "gradient_of_f_reading_W" not in " ".join(text for _, text in shown)
+    # the kernel counts it as one of numerical_gradient's own checks
+    assert checks._own_results["numerical_gradient"]
+
+
+# What a student sees of a failing check (issue 15, item 5)
+
+def test_a_failing_check_renders_as_its_message_alone():
+    with pytest.raises(AssertionError) as failed:
+        check(cube_wrong, np.array([2]), expect=[8])
+    assert isinstance(failed.value, checks.CheckFailed)
+    assert failed.value._render_traceback_() == ["✘ cube_wrong(array([2])): expected [8.], got [4.]"]
+
+
+def test_plot_lines_in_the_wrong_order_are_named_as_such():
+    pyplot = pytest.importorskip("matplotlib.pyplot")
+    xs = np.linspace(0, 1, 5)
+
+    def swapped(ax):
+        ax.plot(xs, 2 * xs)
+        ax.plot(xs, xs ** 2)
+        return ax
+
+    with pytest.raises(AssertionError, match=r"the right lines in the wrong order \(the line expected "
+                                             r"1st was drawn 2nd, the line expected 2nd was drawn 1st\)"):
+        check(swapped, pyplot.subplots()[1], expect=[(xs, xs ** 2), (xs, 2 * xs)])
+    pyplot.close("all")
+
+
+def test_check_pictures_are_readable_and_small():
+    pyplot = pytest.importorskip("matplotlib.pyplot")
+    import base64
+    import struct
+    for size in [(4, 3), (6.4, 4.8), (2, 1.5)]:
+        fig, ax = pyplot.subplots(figsize=size)
+        xs = np.linspace(0, 20, 41)
+        ax.plot(xs, 0.01 * xs ** 2 + 0.1 * xs, label="f")
+        ax.plot(xs, 0.75 + 0.2 * (xs - 5), "--", label="tangent at 5")
+        ax.legend()
+        png = base64.b64decode(checks._picture(fig))
+        width, height = struct.unpack(">II", png[16:24])
+        assert 480 <= width <= 640 and height >= 300, (size, width, height)
+        assert len(png) < 100_000
+    assert pyplot.get_fignums() == []

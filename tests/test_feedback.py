@@ -35,3 +35,23 @@ def test_templates_are_compiled_once_per_process():
     FeedbackExporter().from_notebook_node(notebook())
     from coursekit.feedback import _cache
     assert _cache.compiled  # later exporters load these instead of compiling again
+
+
+def test_a_failed_check_shows_its_message_alone_in_the_feedback():
+    """Issue 15, item 5: no AssertionError traceback, only the ✘ message; still an error output."""
+    from coursekit.values import encode
+    from coursekit.verdict import verdict_outputs
+    expected = [{"function": "f", "call": "f(1)", "value": encode(1.0)},
+                {"function": "f", "call": "f(2)", "value": encode(4.0)}]
+    got = [{"function": "f", "call": "f(1)", "value": encode(1.0)},
+           {"function": "f", "call": "f(2)", "value": encode(3.0)}]
+    outputs = verdict_outputs(expected, [nbformat.v4.new_output(
+        "display_data", data={"application/vnd.coursekit.check+json": g, "text/plain": ""})
+        for g in got])
+    assert [o.output_type for o in outputs] == ["error"]  # nbgrader scores the cell as failed
+    assert outputs[0].traceback == ["✘ f(2): expected 4.0, got 3.0"]
+    nb = notebook()
+    nb.cells[2].outputs = outputs
+    page, _ = FeedbackExporter().from_notebook_node(nb)
+    assert "✘ f(2): expected 4.0, got 3.0" in page
+    assert "AssertionError" not in page and "Traceback" not in page
