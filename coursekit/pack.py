@@ -1,22 +1,36 @@
-"""Build the student pack: `python -m coursekit.pack [--out student-pack]`.
+"""Build the student pack: `python -m coursekit.pack [--out student-pack] [--through <assignment>]`.
 
 The pack is what students need and nothing more: the lessons (`notebooks/`),
 the exercise notebooks as released (`release/`), the check helper that the
 test cells import (coursekit's checks.py and values.py, which import nothing
-of the grader), a requirements file without the grading tools, and a README
-with the two commands to start. Nothing from `source/`, `submitted/`, the
-gradebook or the grader's code goes in. Written as a folder and a zip of it.
+of the grader), a requirements file, and a README with the two commands to
+start. Nothing from `source/`, `submitted/`, the gradebook or the grader's
+code goes in. Written as a folder and a zip of it. `--through 05_losses`
+packs only the sections up to that one (lessons and exercises alike).
+
+The requirements are computed, not listed: the distributions that provide
+what the pack's notebooks and helper import, JupyterLab and ipykernel to run
+them, and every distribution those require (environment markers evaluated
+here, in the course's environment), each at its version pinned in the
+course's `requirements.txt`, then `-e .` for the helper itself.
 """
 
 import argparse
+import ast
+import importlib.metadata
+import json
 import re
 import shutil
 import sys
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 ROOT = Path(__file__).resolve().parent.parent
 HELPER = ["__init__.py", "checks.py", "values.py"]
-GRADER_ONLY = re.compile(r"^(nbgrader|nbval|pytest|Pebble|tqdm|selenium|psycopg|dask|distributed|-e \.)\b", re.I)
+TO_RUN_THEM = ["jupyterlab", "ipykernel"]  # what opens and runs the notebooks
+LOCAL = {"coursekit"}  # provided by the pack itself (`-e .`)
 
 README = """# {course}: student pack
 
@@ -48,27 +62,127 @@ packages = ["coursekit"]
 """
 
 
-def build(out, root=ROOT):
-    """Write the pack to the folder `out` and to `out`.zip; return the zip's path."""
+def build(out, root=ROOT, through=None):
+    """Write the pack to the folder `out` and to `out`.zip; return the zip's path.
+
+    through -- an assignment: only the sections up to it (by their number) go in.
+    """
     out = Path(out)
+    root = Path(root)
+    last = section_number(through) if through else None
+    if through and through not in assignments(root):
+        raise ValueError(f"--through {through}: no such assignment in {root / 'release'} "
+                         f"(there are {', '.join(assignments(root))})")
+    wanted = lambda path: last is None or section_number(path.stem) <= last  # noqa: E731
     shutil.rmtree(out, ignore_errors=True)
     (out / "coursekit").mkdir(parents=True)
-    shutil.copytree(root / "notebooks", out / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for lesson in sorted((root / "notebooks").glob("*.ipynb")):
+        if wanted(lesson):
+            (out / "notebooks").mkdir(exist_ok=True)
+            shutil.copy(lesson, out / "notebooks")
     for notebook in sorted((root / "release").glob("*/*.ipynb")):
-        target = out / "release" / notebook.parent.name
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(notebook, target)
+        if wanted(notebook.parent):
+            target = out / "release" / notebook.parent.name
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(notebook, target)
     for name in HELPER:
         shutil.copy(root / "coursekit" / name, out / "coursekit" / name)
-    pins = [line for line in (root / "requirements.txt").read_text().splitlines()
-            if line.strip() and not line.startswith("#") and not GRADER_ONLY.match(line)]
+    pins = needed_pins(imported_modules(out), pinned(root / "requirements.txt"))
     (out / "requirements.txt").write_text(
-        "# What the lessons and exercises need, pinned; the last line installs the check helper.\n"
-        + "\n".join(pins) + "\n-e .\n")
+        "# What the lessons and exercises import, JupyterLab and ipykernel to run them, and what\n"
+        "# those require, at the course's pinned versions; the last line installs the check helper.\n"
+        + "".join(f"{name}=={version}\n" for name, version in pins) + "-e .\n")
     (out / "pyproject.toml").write_text(PYPROJECT)
     (out / "README.md").write_text(README.format(course=course_id(root)))
     return Path(shutil.make_archive(str(out), "zip", out.parent, out.name))
+
+
+def assignments(root):
+    return sorted(p.name for p in (Path(root) / "release").iterdir() if p.is_dir())
+
+
+def section_number(name):
+    """The number a section's name starts with: 5 for `05_losses`."""
+    match = re.match(r"\d+", Path(name).name)
+    return int(match.group()) if match else float("inf")
+
+
+def code_of(path):
+    """The Python code of a .py file, or of a notebook's code cells (magics blanked), one string each."""
+    if path.suffix == ".py":
+        return [path.read_text(encoding="utf-8")]
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    sources = ["".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"]
+    return ["\n".join("" if re.match(r"\s*[%!]", line) else line for line in code.splitlines())
+            for code in sources]
+
+
+def imported_modules(folder):
+    """{top-level module: files importing it} for the notebooks and Python files under `folder`;
+    the standard library and relative imports left out."""
+    found = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.suffix not in (".ipynb", ".py") or ".ipynb_checkpoints" in path.parts:
+            continue
+        for code in code_of(path):
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in sys.stdlib_module_names:
+                        found.setdefault(top, set()).add(str(path.relative_to(folder)))
+    return found
+
+
+def pinned(requirements):
+    """{canonical name: (name as written, version)} of the `name==version` lines of a requirements file."""
+    pins = {}
+    for line in Path(requirements).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line and not line.startswith("-"):
+            requirement = Requirement(line)
+            pins[canonicalize_name(requirement.name)] = requirement.name, str(requirement.specifier)[2:]
+    return pins
+
+
+def requirements_of(distribution, extras=()):
+    """[(canonical name, extras)] that `distribution` requires here, its markers evaluated."""
+    found = []
+    for line in importlib.metadata.distribution(distribution).requires or []:
+        requirement = Requirement(line)
+        if requirement.marker is None or any(requirement.marker.evaluate({"extra": extra})
+                                             for extra in ("", *extras)):
+            found.append((canonicalize_name(requirement.name), tuple(sorted(requirement.extras))))
+    return found
+
+
+def needed_pins(modules, pins):
+    """[(name, version)], in name order: the distributions providing `modules`, those of
+    TO_RUN_THEM, and everything they require, at their `pins`."""
+    providers = importlib.metadata.packages_distributions()
+    roots = [canonicalize_name(name) for name in TO_RUN_THEM]
+    for module, files in sorted(modules.items()):
+        if module in LOCAL:
+            continue
+        if module not in providers:
+            raise LookupError(f"{module} (imported by {', '.join(sorted(files))}) is not installed here")
+        roots.extend(canonicalize_name(name) for name in providers[module])
+    needed, queue = {}, [(name, ()) for name in roots]
+    while queue:
+        name, extras = queue.pop()
+        if name in needed and set(extras) <= needed[name]:
+            continue
+        needed[name] = needed.get(name, set()) | set(extras)
+        queue.extend(requirements_of(name, tuple(needed[name])))
+    unpinned = sorted(set(needed) - set(pins))
+    if unpinned:
+        raise LookupError(f"the pack needs {', '.join(unpinned)}, not pinned in requirements.txt")
+    return sorted((pins[name] for name in needed), key=lambda pin: pin[0].lower())
 
 
 def course_id(root):
@@ -79,8 +193,13 @@ def course_id(root):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="student-pack", help="folder to write (default student-pack)")
+    parser.add_argument("--through", metavar="ASSIGNMENT",
+                        help="pack only the sections up to this one, e.g. 05_losses (default: all)")
     args = parser.parse_args(argv)
-    archive = build(args.out)
+    try:
+        archive = build(args.out, through=args.through)
+    except (ValueError, LookupError) as error:
+        parser.exit(2, f"coursekit.pack: {error}\n")
     print(f"student pack: {args.out}/ and {archive.name}")
     return 0
 
