@@ -55,20 +55,20 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-MIN_NODES = 5
-ARITHMETIC = (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda)
-COMPOUND = (ast.FunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)
-PIECE_NODES = 8
+MIN_NODES = 5  # a whole returned or assigned value, or a lambda's body
+PIECE_NODES = 8  # a part of one; and any fragment compared without axes
+LOOSE_NODES = 10  # a fragment compared with numbers as names
+# The ways of comparing: every fragment and every shown expression is normalised in each.
+SPACES = {"names": {}, "no axes": {"drop_axes": True}, "numbers as names": {"numbers_are_names": True}}
+SPACE_NODES = {"names": None, "no axes": PIECE_NODES, "numbers as names": LOOSE_NODES}
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 NUMPY = {"np", "numpy"}
 AS_METHOD = {"sum", "mean", "max", "min", "prod", "std", "var", "argmax", "argmin", "all", "any",
              "cumsum", "reshape", "transpose", "ravel", "flatten", "round", "clip", "squeeze"}
 AXES = {"axis", "keepdims"}
-LOOSE_NODES = 10
-# The ways of comparing: each fragment and each shown expression is normalised in all three.
-SPACES = {"names": {}, "no axes": {"drop_axes": True}, "numbers as names": {"numbers_are_names": True}}
-SPACE_NODES = {"names": None, "no axes": PIECE_NODES, "numbers as names": LOOSE_NODES}
-
+ARITHMETIC = (ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda)
+COMPOUND = (ast.FunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)
 
 @dataclass(frozen=True)
 class Answer:
