@@ -118,8 +118,8 @@ def code_of(path):
 
 
 def imported_modules(folder):
-    """{top-level module: files importing it} for the notebooks and Python files under `folder`;
-    the standard library and relative imports left out."""
+    """{top-level module: files importing it} for the notebooks and Python files under `folder`
+    (named_module counts as an import); the standard library and relative imports left out."""
     found = {}
     for path in sorted(Path(folder).rglob("*")):
         if path.suffix not in (".ipynb", ".py") or ".ipynb_checkpoints" in path.parts:
@@ -130,6 +130,8 @@ def imported_modules(folder):
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and not node.level:
                     names = [node.module]
+                elif named_module(node):
+                    names = [named_module(node)]
                 else:
                     continue
                 for name in names:
@@ -137,6 +139,17 @@ def imported_modules(folder):
                     if top not in sys.stdlib_module_names:
                         found.setdefault(top, set()).add(str(path.relative_to(folder)))
     return found
+
+
+def named_module(node):
+    """The module a call such as find_spec("sklearn") or import_module("sklearn") names, else None:
+    a notebook that reads a package's files without importing it still needs the package."""
+    if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return node.args[0].value if name in ("find_spec", "import_module", "__import__") else None
 
 
 def pinned(requirements):

@@ -98,6 +98,10 @@ def top_level_imports(folder):
                       for alias in node.names}
             found |= {node.module.split(".")[0] for node in ast.walk(tree)
                       if isinstance(node, ast.ImportFrom) and not node.level}
+            # a package found by name, to read its files, is needed as much as an imported one
+            found |= {node.args[0].value.split(".")[0] for node in ast.walk(tree)
+                      if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1]
+                      in ("find_spec", "import_module") and node.args and isinstance(node.args[0], ast.Constant)}
     return found - set(sys.stdlib_module_names)
 
 
