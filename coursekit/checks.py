@@ -133,6 +133,8 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
         call = _fill_in(str(shown_as), inputs)
     uses = (uses,) if isinstance(uses, str) else tuple(uses)
     report = {"function": name, "call": call}
+    if uses:
+        report["uses"] = list(uses)
     if _recording and name in _mistakes:
         report["mistakes"] = [_known_mistake(hint, wrong, inputs, probe)
                               for hint, wrong in _mistakes[name]]
@@ -219,8 +221,9 @@ def _own_test(name):
 
 
 def _remember(report, passed):
-    """Record a self-check's outcome under the function's name and the name in its call."""
-    for name in {report["function"], called_name(report["call"])} - {None}:
+    """Record a self-check's outcome under the function's name and the name in
+    its call (unless that is a dependency it names in uses=)."""
+    for name in {report["function"], called_name(report["call"])} - {None, *report.get("uses", ())}:
         _own_results.setdefault(name, {})[report["call"]] = passed
 
 

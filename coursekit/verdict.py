@@ -110,10 +110,12 @@ def reference_reports(path, cache_root):
 def judge(expected, got, own_test=None):
     """Return None when every expected check is matched by `got`, else why not.
 
-    `own_test(name)`, when given, says whether the graded function `name`
-    passes its own tests (None: it has none here); a failure then blames a
-    dependency the check's report names only as coursekit.checks does in the
-    kernel (blame_dependencies).
+    `own_test(name)` says whether the graded function `name` passes its own
+    tests (None: it has none here; without `own_test`, none has).  A failure
+    blames a dependency named in the check's report as coursekit.checks does
+    in the kernel (blame_dependencies): when it raised, or when it answered
+    calls itself and fails its own tests; a known mistake of the function
+    itself is named instead.
     """
     for i, want in enumerate(expected):
         call = want["call"]
@@ -136,22 +138,19 @@ def judge(expected, got, own_test=None):
                 return (f"{call} raised AttributeError: np.{name} no longer exists: it was an alias "
                         f"of Python's built-in {name}, removed in NumPy 1.24. Write {name} instead")
             wanted = values.describe(want["value"])
-            return _with_hint(f"{call} raised {error}; expected {wanted}{blame and f' ({blame})'}",
-                              want, have)
+            return _with_hint(f"{call} raised {error}; expected {wanted}", want, have, blame)
         problem = compare(have.get("value"), want["value"], **want.get("tolerance", {}))
         if problem:
-            return _with_hint(f"{call}: {problem}{blame and f' ({blame})'}", want, have)
+            return _with_hint(f"{call}: {problem}", want, have, blame)
     return None
 
 
 def _blame(want, have, own_test):
     """The sentence blaming a dependency of the check `want` the student's
     report `have` failed, or ""."""
-    if own_test is None:
-        return ""
     try:
-        return checks.blame_dependencies({**have, "call": want["call"],
-                                          "function": want["function"]}, own_test)
+        return checks.blame_dependencies({**have, "call": want["call"], "function": want["function"]},
+                                         own_test or (lambda name: None))
     except Exception:  # the student's report is not what a check writes
         return ""
 
@@ -159,12 +158,16 @@ def _blame(want, have, own_test):
 def cell_subjects(grade_id, expected, graded_names):
     """The graded functions a test cell tests: the longest of `graded_names`
     its grade_id names (test_<name> or test_<name>_<aspect>, in any case),
-    and the function each of its checks calls (as its message shows it)."""
+    and the function each of its checks calls (as its message shows it),
+    unless the check names that function in uses=."""
     lowered = grade_id.lower()
     owners = [name for name in graded_names
               if lowered == f"test_{name.lower()}" or lowered.startswith(f"test_{name.lower()}_")]
     subjects = {max(owners, key=len)} if owners else set()
-    subjects.update(checks.called_name(want.get("call")) for want in expected)
+    for want in expected:
+        called = checks.called_name(want.get("call"))
+        if called not in want.get("uses", ()):  # a check of g(...) through f: f's, not g's
+            subjects.add(called)
     return subjects - {None}
 
 
@@ -202,9 +205,14 @@ def _same_count_of_lines(got, known):
     return True
 
 
-def _with_hint(problem, want, have):
+def _with_hint(problem, want, have, blame=""):
+    """`problem` with the known mistake it matches; else with the sentence
+    blaming a dependency, if any (a known mistake of the function itself
+    explains the result without its dependencies)."""
     hint = likely_mistake(want, have)
-    return problem if hint is None else f"{problem}. Likely mistake: {hint}"
+    if hint is not None:
+        return f"{problem}. Likely mistake: {hint}"
+    return f"{problem} ({blame})" if blame else problem
 
 
 def verdict_outputs(expected, outputs, own_test=None):

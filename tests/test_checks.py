@@ -407,3 +407,18 @@ def test_check_pictures_are_readable_and_small():
         assert 480 <= width <= 640 and height >= 300, (size, width, height)
         assert len(png) < 100_000
     assert pyplot.get_fignums() == []
+
+
+def test_a_check_through_a_dependency_is_not_one_of_the_dependencys_own():
+    from coursekit.verdict import cell_subjects
+    shown = [{"call": "numerical_gradient(f, net.W), where f = net.loss", "uses": ["numerical_gradient"]}]
+    assert cell_subjects("test_simplenet_gradient", shown, ["SimpleNet", "numerical_gradient"]) == {
+        "SimpleNet"}
+
+
+def test_a_known_mistake_of_the_function_itself_is_named_instead_of_a_dependency():
+    want = {"function": "g", "call": "g(1)", "value": encode(2.0),
+            "mistakes": [{"hint": "one step too many", "value": encode(3.0)}]}
+    have = {"function": "g", "value": encode(3.0), "own_answers": {"f": 1}}
+    assert judge([want], [have], own_test={"f": False}.get) == (
+        "g(1): expected 2.0, got 3.0. Likely mistake: one step too many")
