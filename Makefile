@@ -29,7 +29,7 @@ test: $(VENV)/.installed sandbox browser postgres
 	$(BIN)/python -m pytest
 
 grade: release sandbox
-	$(BIN)/python -m coursekit.grade
+	$(BIN)/python -m coursekit.grade $(if $(FORCE),--force)
 
 # bubblewrap is a system package: installed here when we are root on Debian
 # or Ubuntu (containers, CI); otherwise the message says what to do.
@@ -72,11 +72,18 @@ postgres:
 	  fi; \
 	fi
 
-release: $(VENV)/.installed
-	@for a in $(sort $(ASSIGNMENTS)); do \
-	  echo "nbgrader generate_assignment $$a --force"; \
-	  $(BIN)/nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; \
-	done
+# An assignment is generated again only when its source/ folder or the
+# configuration changed since it was last generated here (make's own
+# dependencies, on a stamp per assignment; make clean removes the stamps with
+# the gradebook).
+RELEASED := .coursekit-cache/released
+release: $(ASSIGNMENTS:%=$(RELEASED)/%)
+
+.SECONDEXPANSION:
+$(RELEASED)/%: $$(shell find source/% -type f) nbgrader_config.py $(VENV)/.installed
+	@echo "nbgrader generate_assignment $* --force"
+	@$(BIN)/nbgrader generate_assignment $* --force --log-level=ERROR
+	@mkdir -p $(RELEASED) && touch $@
 
 # The instructor's JupyterLab, at the course root (the formgrader's links need it).
 # Jupyter refuses to run as root unless told: containers often are root.

@@ -12,8 +12,14 @@ the same nbgrader_config.py (sandbox, limits, verdicts):
 
 checks that every grade agrees, and prints wall time, notebooks per second,
 their ratio and the peak memory of each run's whole process tree.
+
+Then re-runs `python -m coursekit.grade` as an instructor would: on the
+unchanged class (nothing is graded again; grades, feedback and table must be
+identical), and after three students resubmitted a notebook (only those three
+are graded again).  `--no-serial` skips nbgrader's serial run.
 """
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -87,36 +93,82 @@ def grades(folder):
                 for n in s.notebooks for g in n.grades}
 
 
+def outputs(folder):
+    """A hash of every feedback page and the grades, to compare two runs."""
+    digest = hashlib.sha256()
+    for page in sorted((folder / "feedback").rglob("*")):
+        if page.is_file():
+            digest.update(str(page.relative_to(folder)).encode() + page.read_bytes())
+    digest.update(repr(sorted(grades(folder).items())).encode())
+    return digest.hexdigest()
+
+
+def table(output):
+    """The score table and what follows it in coursekit.grade's output."""
+    return output[output.index("student "):]
+
+
+def reruns(folder, cores, assignments):
+    """Time a re-run on the unchanged class, then one after three resubmissions."""
+    command = [sys.executable, "-m", "coursekit.grade", "--workers", str(cores)]
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+
+    def grade():
+        started = time.monotonic()
+        done = subprocess.run(command, cwd=folder, env=env, check=True, capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL)
+        return time.monotonic() - started, done.stdout
+
+    _, first = grade()
+    before = outputs(folder)
+    wall, again = grade()
+    same = outputs(folder) == before and table(again) == table(first)
+    print(f"{'re-run, nothing changed':64} {wall:7.1f}s   grades, feedback and table identical: {same}")
+    resubmitted = ["student-000", "student-001", "student-002"]
+    for student in resubmitted:  # each resubmits its first assignment, as the blank sample
+        a = assignments[0]
+        shutil.copy(ROOT / "submitted" / "sample-blank" / a / f"{a}.ipynb",
+                    folder / "submitted" / student / a / f"{a}.ipynb")
+    wall, output = grade()
+    line = next(line for line in output.splitlines() if line.startswith("grading "))
+    print(f"{'re-run after three resubmissions':64} {wall:7.1f}s   ({line})")
+    return 0 if same else 1
+
+
 def main():
-    students = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    students = int(args[0]) if args else 20
+    serial_too = "--no-serial" not in sys.argv
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         serial, parallel = Path(tmp) / "serial", Path(tmp) / "coursekit"
-        for folder in (serial, parallel):
+        for folder in (serial, parallel) if serial_too else (parallel,):
             assignments, notebooks = make_course(folder, students)
             run(folder, "-c", "from coursekit.grade import run_references; from pathlib import Path;"
                 f"run_references(Path('.'), {assignments!r})")  # both start with the references cached
         print(f"{students} students x {len(assignments)} assignments = {notebooks} notebooks, "
               f"{cores} cores\n")
-        ways = {
+        ways = {} if not serial_too else {
             "nbgrader autograde + generate_feedback per assignment, export": (serial, [
                 *[("-m", "nbgrader", step, a, "--force")
                   for a in assignments for step in ("autograde", "generate_feedback")],
                 ("-m", "nbgrader", "export")]),
-            f"python -m coursekit.grade --workers {cores}": (parallel, [
-                ("-m", "coursekit.grade", "--workers", str(cores))]),
         }
+        ways[f"python -m coursekit.grade --workers {cores}"] = (parallel, [
+            ("-m", "coursekit.grade", "--workers", str(cores))])
         rates = []
         print(f"{'':64} {'wall':>8} {'notebooks/s':>12} {'peak memory':>12}")
         for label, (folder, commands) in ways.items():
             wall, peak = timed(folder, commands)
             rates.append(notebooks / wall)
             print(f"{label:64} {wall:7.1f}s {rates[-1]:12.2f} {peak:9.0f} MiB", flush=True)
-        print(f"\nthroughput ratio: {rates[1] / rates[0]:.2f}x")
-        first, second = grades(serial), grades(parallel)
-        differ = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
-        print(f"grades compared: {len(first)}; differing: {len(differ)} {differ[:5] if differ else ''}")
-        return 1 if differ else 0
+        differ = []
+        if serial_too:
+            print(f"\nthroughput ratio: {rates[1] / rates[0]:.2f}x")
+            first, second = grades(serial), grades(parallel)
+            differ = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
+            print(f"grades compared: {len(first)}; differing: {len(differ)} {differ[:5] if differ else ''}\n")
+        return reruns(parallel, cores, assignments) or (1 if differ else 0)
 
 
 if __name__ == "__main__":

@@ -267,7 +267,7 @@ def test_workers_check_cell_metadata_as_nbgrader_does(metadata, valid):
     import jsonschema
     from nbgrader.nbgraderformat import MetadataValidator
 
-    from coursekit.grade import _CheckedSchemas
+    from coursekit.workers import _CheckedSchemas
 
     schema, checked = MetadataValidator().schema, _CheckedSchemas()
     outcomes = []
@@ -284,7 +284,7 @@ def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, mon
     import nbgrader.api
     import nbgrader.nbgraderformat.common
 
-    from coursekit.grade import share_across_submissions
+    from coursekit.workers import share_across_submissions
 
     monkeypatch.setattr(nbgrader.api, "create_engine", nbgrader.api.create_engine)
     monkeypatch.setattr(nbgrader.nbgraderformat.common, "jsonschema",

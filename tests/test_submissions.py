@@ -3,7 +3,7 @@
 import shutil
 
 from conftest import ROOT
-from coursekit.grade import submissions
+from coursekit.submitted import submissions
 
 NOTEBOOK = ROOT / "submitted/sample-correct/01_sigmoid/01_sigmoid.ipynb"
 

@@ -1,0 +1,82 @@
+"""Re-grading: a submission is graded again exactly when something it depends on changed."""
+
+import csv
+import shutil
+
+from conftest import ROOT, course_with, grade
+
+from coursekit import fingerprints
+
+A = "01_sigmoid"
+
+
+def scores(course):
+    with open(course / "grades.csv", newline="", encoding="utf-8") as file:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(file)
+                if row["assignment"] == A}
+
+
+def graded_line(output):
+    return next(line for line in output.splitlines() if line.startswith("grading "))
+
+
+def test_a_rerun_grades_only_what_changed(tmp_path):
+    course = course_with(tmp_path, [("sample-correct", A), ("sample-partly-wrong", A)])
+    first = grade(course, "--workers", "2").stdout
+    assert graded_line(first) == "grading 2 submission(s) with 2 worker(s)"
+    before = scores(course)
+    assert before == {"sample-correct": 5, "sample-partly-wrong": 2}
+    page = course / "feedback" / "sample-correct" / A / f"{A}.html"
+    feedback = page.read_bytes()
+
+    again = grade(course, "--workers", "2").stdout
+    assert graded_line(again).startswith("grading 0 submission(s)")
+    assert "2 unchanged since their last grade" in again
+    assert scores(course) == before
+    assert page.read_bytes() == feedback
+    # the table still shows every grade, none as "not graded"
+    assert "sample-correct" in again and "not graded" not in again
+
+    # a notebook replaced by hand (same name, nbgrader's timestamp.txt untouched)
+    shutil.copy(ROOT / "submitted" / "sample-partly-wrong" / A / f"{A}.ipynb",
+                course / "submitted" / "sample-correct" / A / f"{A}.ipynb")
+    resubmitted = grade(course, "--workers", "2").stdout
+    assert graded_line(resubmitted).startswith("grading 1 submission(s)")
+    assert scores(course) == {"sample-correct": 2, "sample-partly-wrong": 2}
+
+    forced = grade(course, "--workers", "2", "--force").stdout
+    assert graded_line(forced) == "grading 2 submission(s) with 2 worker(s)"
+
+
+def test_a_submission_whose_feedback_is_gone_is_graded_again(tmp_path):
+    course = course_with(tmp_path, [("sample-correct", A)])
+    grade(course, "--workers", "1")
+    shutil.rmtree(course / "feedback" / "sample-correct")
+    again = grade(course, "--workers", "1").stdout
+    assert graded_line(again).startswith("grading 1 submission(s)")
+    assert (course / "feedback" / "sample-correct" / A / f"{A}.html").is_file()
+
+
+def test_the_fingerprint_follows_master_config_code_and_files(tmp_path):
+    course = course_with(tmp_path, [("sample-correct", A)])
+    plan = {f"{A}.ipynb": f"{A}.ipynb"}
+
+    def now():
+        course_hash = fingerprints.course_fingerprint(course, A)
+        return course_hash, fingerprints.fingerprint(course, "sample-correct", A, plan, course_hash)
+
+    first = now()
+    assert now() == first
+    master = course / "source" / A / f"{A}.ipynb"
+    master.write_text(master.read_text() + "\n")
+    second = now()
+    assert second[0] != first[0] and second[1] != first[1]
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write("\n# a new setting\n")
+    third = now()
+    assert third[0] != second[0]
+    (course / "submitted" / "sample-correct" / A / "notes.txt").write_text("extra file")
+    assert now()[1] != third[1] and now()[0] == third[0]
+    # a renamed notebook graded under its expected name is another plan
+    assert fingerprints.fingerprint(course, "sample-correct", A, {f"{A}.ipynb": "x.ipynb"},
+                                    third[0]) != now()[1]
