@@ -95,17 +95,18 @@ sample-partly-wrong            2                  1                 1           
 sample-scratch-cells           2                  1                 0                     0                        1                        1                             1                           0                        0                       1                    1                     1                     1              # the tangent drawn before f (tangent_line and numerical_diff right); gradient_descent ignores lr
 """,
     "07_logistic_regression": """
-                      test_initialize_with_zeros test_propagate_dw test_propagate_db test_propagate_cost test_optimize test_optimize_costs test_predict test_predict_tie
-sample-correct                    1                      1                 1                  1                1                1               1              1           # the reference answers (predict with a loop over the examples)
-sample-other-idioms               1                      1                 1                  1                1                1               1              1           # b = 0 as an int; db and cost of shape (1, 1); w -= ... on a float copy; boolean predictions
-sample-more-idioms                1                      1                 1                  1                1                1               1              1           # propagate with loops over examples and features; np.where(A > 0.5, 1, 0)
-sample-blank                      0                      0                 0                  0                0                0               0              0           # the release as handed out
-sample-slips                      0                      1                 1                  0                1                0               1              0           # w of int zeros; the cost's sign flipped; costs recorded one iteration late; >= 0.5
-sample-wrong-shape                0                      0                 0                  0                1                1               0              0           # w of shape (dim,); X used transposed (optimize still right: uses=); predictions of shape (m,)
-sample-wrong-axis                 1                      0                 0                  1                1                1               0              1           # dw and db not divided by m (optimize still right: uses=); predict without b
-sample-unstable                   1                      0                 0                  1                1                1               0              1           # grads under the keys w and b; predict without the sigmoid
-sample-whole-array                0                      1                 1                  1                0                0               1              1           # np.float (removed from NumPy); optimize climbs
-sample-partly-wrong               1                      0                 0                  1                0                1               1              1           # the parameters returned as their gradients; optimize returns (grads, params, costs)
+                      test_initialize_with_zeros test_propagate_dw test_propagate_db test_propagate_cost test_optimize test_optimize_costs test_predict test_predict_tie test_model test_model_costs
+sample-correct                    1                      1                 1                  1                1                1               1              1               1            1           # the reference answers (predict with a loop over the examples); its sigmoid left unwritten (served by uses=)
+sample-other-idioms               1                      1                 1                  1                1                1               1              1               1            1           # b = 0 as an int; db and cost of shape (1, 1); w -= ... on a float copy; boolean predictions; sigmoid by tanh; model builds the dict with dict()
+sample-more-idioms                1                      1                 1                  1                1                1               1              1               1            1           # propagate with loops over examples and features; np.where(A > 0.5, 1, 0); model predicts in a loop and adds accuracy keys
+sample-blank                      0                      0                 0                  0                0                0               0              0               0            0           # the release as handed out
+sample-slips                      0                      1                 1                  0                1                0               1              0               0            0           # w of int zeros; the cost's sign flipped; costs recorded one iteration late; >= 0.5; model trained on the test set
+sample-wrong-shape                0                      0                 0                  0                1                1               0              0               1            1           # w of shape (dim,); X used transposed (optimize still right: uses=); predictions of shape (m,) (model still right: uses=)
+sample-wrong-axis                 1                      0                 0                  1                1                1               0              1               0            1           # dw and db not divided by m (optimize still right: uses=); predict without b; model swaps the train and test predictions
+sample-unstable                   1                      0                 0                  1                1                1               0              1               0            1           # grads under the keys w and b; predict without the sigmoid; model predicts with the initial w and b
+sample-whole-array                0                      1                 1                  1                0                0               1              1               0            1           # np.float (removed from NumPy); optimize climbs; model predicts the test set from X_train
+sample-partly-wrong               1                      0                 0                  1                0                1               1              1               1            1           # the parameters returned as their gradients; optimize returns (grads, params, costs) (model still right: uses=); its own wrong sigmoid of 01 pasted (costs nothing)
+sample-scratch-cells              1                      1                 1                  1                1                1               1              1               0            0           # correct, with unicode and a scratch cell that raises; model calls optimize without num_iterations and learning_rate
 """,
 }
 
@@ -172,6 +173,11 @@ sample-unstable       07_logistic_regression    the sigmoid is missing
 sample-whole-array    07_logistic_regression    this climbs the cost
 sample-partly-wrong   07_logistic_regression    these are the parameters, not their gradients
 sample-partly-wrong   07_logistic_regression    params and grads are swapped
+sample-slips          07_logistic_regression    it was trained on the test set
+sample-wrong-axis     07_logistic_regression    Y_prediction_train and Y_prediction_test are swapped
+sample-unstable       07_logistic_regression    the predictions were made with the initial w and b
+sample-whole-array    07_logistic_regression    Y_prediction_test was predicted from X_train
+sample-scratch-cells  07_logistic_regression    optimize ran with its own defaults
 """
 
 NOT_GRADED = """
