@@ -92,7 +92,7 @@ lab: $(VENV)/.installed
 
 # What students get: lessons, exercises, the check helper; no answers.
 student-pack: release
-	$(BIN)/python -m coursekit.pack --out student-pack
+	$(BIN)/python -m coursekit.pack --out student-pack $(if $(THROUGH),--through $(THROUGH))
 
 venv: $(VENV)/.installed
 
