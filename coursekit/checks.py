@@ -3,37 +3,57 @@
 Each call runs the student's function on a copy of the inputs, shows one line
 saying what happened, and attaches a report of what came back (MIME type
 `REPORT_MIME`).  With `expect` it also compares in the kernel and raises
-AssertionError on a mismatch: that is the student's self-check.
+CheckFailed (an AssertionError) on a mismatch: that is the student's
+self-check.
 
 When the course is graded nothing decided in the kernel counts: student code
 runs there first and can rewrite anything that runs after it.  The grader
 (`coursekit.verdict`) reads the reports, runs the instructor's notebook to
 get the expected values, and compares them in its own process.
 
+A failing check stops the cell with an error (nbgrader scores the cell as
+failed) that IPython shows as the ✘ message alone (`_render_traceback_`): no
+traceback into this module, and the message is not repeated.  When the
+student's function raised, its own error stops the cell (`except ValueError`
+still works), shown as the ✘ message saying what it raised, then the
+traceback of the student's code alone: no frames of this module, of Python's
+or installed libraries, or of the test cell (its helpers and inputs).
+
 `uses="sigmoid"` names graded functions that `function` calls.  At grading
 time the grader lets them answer with the reference's values for exactly the
 calls the reference made, so that a wrong `sigmoid` does not also cost the
-marks of `sigmoid_derivative`.  A failing check blames a dependency only when
-it is to blame: when it raised during the check ("softmax, which
-SimpleNet.loss calls, raised NotImplementedError: write it first"), or when
-it answered some of the calls itself and fails its own test (in the kernel:
-a check of that name failed and has not passed since; at grading: a test
-cell of that function failed).  A dependency with no test of its own (an
-earlier section's answer pasted in) is blamed only when it raised.
+marks of `sigmoid_derivative`.  A failing check names a dependency only when
+it may be to blame (`blame_dependencies`):
 
-`shown_as="numerical_gradient(f, W) with W = {0}, where f reads W through
-the network"` replaces the call text `function(inputs)` in every message
-(the ✔/✘ line, the feedback, the grade report's "call"), for a check that
-goes through a helper the student never wrote; `{0}`, `{1}`, ... stand for
-the inputs as messages show them.  The report's "function" stays the
-helper's name (known mistakes key off it); the first name called in
-`shown_as` (numerical_gradient) is what a dependency sentence names, and the
-kernel counts the check as one of that function's own.
+- it raised during the check: "softmax, which SimpleNet.loss calls, raised
+  NotImplementedError: write it first" (that is the whole message when its
+  error stopped the check; otherwise it is added in parentheses);
+- or it answered some calls itself (in the kernel every call; at grading the
+  calls the reference's answers did not cover) and fails its own test: in the
+  kernel, the last run of some self-check of that name failed; at grading,
+  some test cell of that function failed (test_<name> or test_<name>_<aspect>,
+  or a cell whose checks' calls name it; see verdict.cell_subjects).  Then
+  "(gradient_descent calls numerical_gradient, which fails its own test: fix
+  numerical_gradient first)", unless a known mistake of the function itself
+  explains the result (at grading).
 
-A failing check stops the cell with an error (nbgrader scores the cell as
-failed), which shows only the ✘ message: no traceback into this module.  When
-the student's function raised, the ✘ message says what it raised, followed
-by the traceback of the student's own code alone.
+A dependency with no test of its own (an earlier section's answer pasted
+into an ungraded cell) is named only when it raised.
+
+`shown_as` is the call as every message shows it, for a check that goes
+through a helper the student never wrote:
+
+    check(gradient_of_f_reading_W, W, expect=...,
+          shown_as="numerical_gradient(f, W) with W = {0}, where f reads W itself")
+
+It replaces the whole call text `function(inputs)` (and " evaluated at ..."
+of `probe=`) in the ✔/✘ line, in "... raised ..." messages, in the report's
+"call" and so in the feedback and the grade report.  `{0}`, `{1}`, ... stand
+for the inputs as messages show them (other braces are kept as written).  The
+report's "function" stays the helper's name: known mistakes key off it.  The
+first `name(` in the shown text (here numerical_gradient) is the function a
+dependency sentence says calls its dependencies, and, unless it is named in
+`uses=`, the function whose own test the check counts as.
 
 Functions as inputs are shown by their label: `labelled(lambda x: ..., "x²")`
 reads `f = x²` in messages, and a call with it matches the reference's call

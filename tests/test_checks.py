@@ -422,3 +422,24 @@ def test_a_known_mistake_of_the_function_itself_is_named_instead_of_a_dependency
     have = {"function": "g", "value": encode(3.0), "own_answers": {"f": 1}}
     assert judge([want], [have], own_test={"f": False}.get) == (
         "g(1): expected 2.0, got 3.0. Likely mistake: one step too many")
+
+
+@pytest.mark.parametrize("f_passes", [True, False])
+def test_the_grader_reads_a_dependencys_verdict_from_its_own_test_cells(f_passes):
+    import nbformat
+
+    from coursekit.checks import REPORT_MIME
+    from coursekit.verdict import own_tests, verdict_outputs
+
+    def shown(*reports):
+        return [nbformat.v4.new_output("display_data", data={REPORT_MIME: r, "text/plain": ""})
+                for r in reports]
+    expected = {"test_f": [{"function": "f", "call": "f(1)", "value": encode(1.0)}],
+                "test_g": [{"function": "g", "call": "g(1)", "value": encode(2.0), "uses": ["f"]}]}
+    outputs = {"test_f": shown({"function": "f", "value": encode(1.0 if f_passes else 5.0)}),
+               "test_g": shown({"function": "g", "value": encode(3.0), "own_answers": {"f": 1}})}
+    own_test = own_tests(expected, outputs, ["f", "g", "earlier_answers"])
+    assert own_test("f") is f_passes and own_test("g") is False and own_test("softmax") is None
+    [error] = verdict_outputs(expected["test_g"], outputs["test_g"], own_test)
+    blamed = " (g calls f, which fails its own test: fix f first)"
+    assert error.traceback == [f"✘ g(1): expected 2.0, got 3.0{'' if f_passes else blamed}"]
