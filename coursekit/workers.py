@@ -131,6 +131,22 @@ def share_across_submissions():
 
     nbgrader.api.create_engine = shared_engine
     nbgrader.nbgraderformat.common.jsonschema = _CheckedSchemas()
+    nbgrader.api.Gradebook.add_submission = _without_autoflush(nbgrader.api.Gradebook.add_submission)
+
+
+def _without_autoflush(add_submission):
+    """nbgrader's Gradebook.add_submission, with the session's autoflush off until it commits.
+
+    It builds a submission's rows before adding them to the session, and reads
+    the assignment's notebooks in between: under SQLAlchemy 2 that read
+    autoflushes half-built rows, and each student's first grade printed three
+    `SAWarning: Object of type <SubmittedAssignment> not in session` (225 lines
+    in `make demo`).  The rows written are the same.
+    """
+    def add_without_autoflush(self, *args, **kwargs):
+        with self.db.no_autoflush:
+            return add_submission(self, *args, **kwargs)
+    return add_without_autoflush
 
 
 class _CheckedSchemas:
