@@ -158,7 +158,7 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
     if _recording and name in _mistakes:
         report["mistakes"] = [_known_mistake(hint, wrong, inputs, probe)
                               for hint, wrong in _mistakes[name]]
-    dependencies = _Dependencies()
+    dependencies = _Dependencies(sys._getframe(1).f_code.co_filename)
     try:
         with _dependencies(function, uses, dependencies):
             result, report["value"] = _run(function, inputs, probe, report)
@@ -213,24 +213,38 @@ def blame_dependencies(report, own_test):
     when it raised.  `report` is a check's report (plain data, read with care:
     at grading it comes from the student's kernel).
     """
-    caller = called_name(report.get("call")) or str(report.get("function"))
+    callers = report.get("callers")
+    callers = callers if isinstance(callers, dict) else {}
+    shown = called_name(report.get("call"))
+
+    def caller_of(dependency):
+        """The student's function that called `dependency`, else the one the check names."""
+        caller = callers.get(dependency)
+        if isinstance(caller, str) and _IDENTIFIER.fullmatch(caller) and caller != dependency:
+            return caller
+        return shown if shown != dependency else None
+
     raised = report.get("dependency_error")
     if isinstance(raised, dict) and isinstance(raised.get("function"), str):
         dependency, error = raised["function"], str(raised.get("error", ""))[:300]
-        kind = error.split(":", 1)[0]
-        if kind == "NotImplementedError":
-            return f"{dependency}, which {caller} calls, raised NotImplementedError: write it first"
-        return f"{dependency}, which {caller} calls, raised {error}: fix {dependency} first"
+        caller = caller_of(dependency)
+        who = f"{dependency}, which {caller} calls," if caller else dependency
+        if error.split(":", 1)[0] == "NotImplementedError":
+            return f"{who} raised NotImplementedError: write it first"
+        return f"{who} raised {error}: fix {dependency} first"
     answered = report.get("own_answers")
     if not isinstance(answered, dict):
         return ""
-    failing = [str(d) for d, count in answered.items()
-               if isinstance(count, int) and count > 0 and own_test(str(d)) is False]
-    if not failing:
-        return ""
-    which = " and ".join(failing)
-    return (f"{caller} calls {which}, which {'fail' if len(failing) > 1 else 'fails'} "
-            f"{'their' if len(failing) > 1 else 'its'} own test: fix {which} first")
+    sentences = []
+    for dependency, count in answered.items():
+        if isinstance(count, int) and count > 0 and own_test(str(dependency)) is False:
+            caller = caller_of(dependency)
+            who = f"{caller} calls {dependency}, which" if caller else f"{dependency}, called here,"
+            sentences.append(f"{who} fails its own test: fix {dependency} first")
+    return "; ".join(sentences)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w{0,60}(\.[A-Za-z_]\w{0,60})?")
 
 
 def _own_test(name):
@@ -452,8 +466,14 @@ class _Dependencies:
     and results, how many calls each answered itself (not with the
     reference's answers), and the first error one raised."""
 
-    def __init__(self):
-        self.calls, self.own_answers, self.errors = {}, {}, []
+    def __init__(self, test_cell=None):
+        self.calls, self.own_answers, self.errors, self.callers = {}, {}, [], {}
+        self.test_cell = test_cell  # the file of the code that called check
+
+    def called(self, name):
+        """Note the student's function that called the dependency `name` (its first call)."""
+        if name not in self.callers:
+            self.callers[name] = _student_caller(sys._getframe(2), self.test_cell)
 
     def describe(self, report, error=None):
         """Add to `report` what the dependencies did; `error` is what the check raised."""
@@ -461,6 +481,9 @@ class _Dependencies:
             report["calls"] = self.calls
         if self.own_answers:
             report["own_answers"] = dict(self.own_answers)
+        callers = {name: caller for name, caller in self.callers.items() if caller}
+        if callers:
+            report["callers"] = callers
         if self.errors:
             name, raised = self.errors[0]
             report["dependency_error"] = {
@@ -501,6 +524,8 @@ def _stand_in(original, log, answers, name=None, seen=None):
     answers = _Answers(answers)
 
     def dependency(*args):
+        if seen is not None:
+            seen.called(name)
         given = encode(args)
         known = answers.find(given)
         try:
@@ -524,6 +549,22 @@ def _stand_in(original, log, answers, name=None, seen=None):
         return result
     dependency.__name__ = getattr(original, "__name__", "dependency")
     return dependency
+
+
+def _student_caller(frame, test_cell):
+    """The name of the nearest function up the stack from `frame` that the
+    student wrote: not in this package, a library or the test cell's file,
+    and not a lambda; None when there is none."""
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name).rsplit("<locals>.", 1)[-1]
+        if filename == test_cell or filename.startswith(_HERE):
+            if filename.startswith(_HERE) and frame.f_code.co_name == "_run":
+                return None  # the check's own call of the function: nothing above is the student's
+        elif not _is_library(filename) and "<" not in name:
+            return name
+        frame = frame.f_back
+    return None
 
 
 class _Answers:

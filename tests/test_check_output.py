@@ -23,6 +23,10 @@ CELLS = {
     "stub": "def softmax(x):\n    raise NotImplementedError()\n\n"
             "def loss(x):\n    return softmax(x).sum()\n",
     "dependency": "check(loss, np.ones(3), expect=1.0, uses='softmax')",
+    "method": "class Net:\n    def loss(self, x):\n        return softmax(x).sum()\n",
+    "helper": "def loss_of_a_net(x):\n    return Net().loss(x)\n\n"
+              "check(loss_of_a_net, np.ones(3), expect=1.0, uses='softmax', "
+              "shown_as='the loss of a Net on x = {0}')",
     "caught": "try:\n    check(cube, 2, expect=8)\nexcept AssertionError as failure:\n"
               "    print('caught:', failure)",
 }
@@ -79,6 +83,12 @@ def test_a_dependency_that_is_not_written_is_named(outputs):
     assert error.ename == "NotImplementedError"
     assert lines == ["✘ loss(array([1., 1., 1.])): softmax, which loss calls, raised "
                      "NotImplementedError: write it first"]
+
+
+def test_the_dependency_is_named_with_the_students_function_that_called_it(outputs):
+    _, lines = error_of(outputs["helper"])
+    assert lines == ["✘ the loss of a Net on x = array([1., 1., 1.]): softmax, which Net.loss calls, "
+                     "raised NotImplementedError: write it first"]
 
 
 def test_a_failed_check_is_still_an_assertion_error(outputs):

@@ -443,3 +443,15 @@ def test_the_grader_reads_a_dependencys_verdict_from_its_own_test_cells(f_passes
     [error] = verdict_outputs(expected["test_g"], outputs["test_g"], own_test)
     blamed = " (g calls f, which fails its own test: fix f first)"
     assert error.traceback == [f"✘ g(1): expected 2.0, got 3.0{'' if f_passes else blamed}"]
+
+
+def test_the_blamed_dependency_is_named_with_its_caller_or_alone():
+    report = {"function": "helper", "call": "the gradient of the loss", "own_answers": {"f": 1}}
+    assert checks.blame_dependencies(report, {"f": False}.get) == (
+        "f, called here, fails its own test: fix f first")
+    assert checks.blame_dependencies(dict(report, callers={"f": "Net.loss"}), {"f": False}.get) == (
+        "Net.loss calls f, which fails its own test: fix f first")
+    forged = dict(report, callers={"f": "<b>x</b> and more"})  # callers come from the kernel
+    assert checks.blame_dependencies(forged, {"f": False}.get).startswith("f, called here")
+    shown = dict(report, call="f(x) with x = 1")  # the check names f itself
+    assert checks.blame_dependencies(shown, {"f": False}.get).startswith("f, called here")
