@@ -167,14 +167,7 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
         dependencies.describe(report, error)
         if expect is not None:
             _remember(report, False)
-        blame = blame_dependencies(report, _own_test)
-        if report.get("dependency_error", {}).get("propagated"):
-            text = f"{call}: {blame}"
-        elif isinstance(error, NotImplementedError):
-            text = f"{call}: the function is not written yet (it raises NotImplementedError)"
-        else:
-            wanted = "" if expect is None else f"; expected {describe(_expected(expect))}"
-            text = f"{call} raised {_error_text(error)}{wanted}" + (f" ({blame})" if blame else "")
+        text = _raised_text(report, error, expect)
         _show(report, f"✘ {text}", failed=True)
         _render_as(error, text, with_traceback=not isinstance(error, NotImplementedError))
         raise
@@ -195,6 +188,17 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
         problem += f" ({blame})"
     _show(report, f"✘ {call}: {problem}", failed=True)
     raise CheckFailed(f"{call}: {problem}")
+
+
+def _raised_text(report, error, expect):
+    """What a check whose function raised `error` says (after its ✘)."""
+    call, blame = report["call"], blame_dependencies(report, _own_test)
+    if report.get("dependency_error", {}).get("propagated"):
+        return f"{call}: {blame}"
+    if isinstance(error, NotImplementedError):
+        return f"{call}: the function is not written yet (it raises NotImplementedError)"
+    wanted = "" if expect is None else f"; expected {describe(_expected(expect))}"
+    return f"{call} raised {_error_text(error)}{wanted}" + (f" ({blame})" if blame else "")
 
 
 def called_name(call):
