@@ -69,10 +69,14 @@ class Sandbox(Configurable):
                                      "the cells left when they are up are not run.").tag(config=True)
 
 
+def coursekit_dir():
+    """The folder of the coursekit package this process runs."""
+    return os.path.dirname(os.path.realpath(coursekit.__file__))
+
+
 def read_only_paths():
     """What a kernel may read: this Python, its environment, coursekit."""
-    paths = {sys.prefix, os.path.realpath(sys.base_prefix),
-             os.path.dirname(os.path.realpath(coursekit.__file__))}
+    paths = {sys.prefix, os.path.realpath(sys.base_prefix), coursekit_dir()}
     paths.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
     return sorted(paths)
 
@@ -109,7 +113,10 @@ def bwrap_command(command, workdir, private_dir):
     env = {"PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
            "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            # ipykernel polls its parent; inside the PID namespace that is pid 1
-           "JPY_PARENT_PID": "1"}
+           "JPY_PARENT_PID": "1",
+           # the coursekit the grader runs, wherever the environment's own
+           # install points (a course folder copied with another's .venv)
+           "PYTHONPATH": os.path.dirname(coursekit_dir())}
     if "NBGRADER_EXECUTION" in os.environ:
         env["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
     for name, value in env.items():

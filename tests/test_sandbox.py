@@ -116,3 +116,25 @@ def test_a_kernel_starts_sandboxed_in_its_folder_without_a_debugger(tmp_path):
 
     asyncio.run(run())
     assert "".join(printed).split() == [os.path.realpath(tmp_path), "65534", "None"]
+
+
+def test_a_copied_course_grades_with_its_own_coursekit(tmp_path):
+    """A new term's folder, graded with the first folder's .venv: the kernels
+    import the coursekit the grader runs (the copy's), not the one the
+    environment's editable install points to."""
+    if not SANDBOXED:
+        pytest.skip("SANDBOX=off")
+    from conftest import course_with, grade
+    course = course_with(tmp_path, [("sample-correct", "01_sigmoid")])
+    shutil.copytree(ROOT / "coursekit", course / "coursekit",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "coursekit.sandbox", "--private", str(tmp_path), "--",
+         sys.executable, "-c", "import coursekit.checks; print(coursekit.checks.__file__)"],
+        cwd=inside, env=dict(os.environ, PYTHONPATH=str(course)),
+        capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == str(course / "coursekit" / "checks.py"), done.stderr
+    graded = grade(course, "--workers", "1").stdout
+    assert "sample-correct  5 / 5" in graded
