@@ -282,8 +282,11 @@ def _error_text(error):
 def _render_as(error, text, with_traceback=True):
     """Make IPython show `error` as the ✘ line `text` and the traceback of the
     student's own code, without the frames of this module or of libraries."""
-    def render():
-        return [f"✘ {text}", *(_student_traceback(error) if with_traceback else [])]
+    def render():  # IPython shows no error at all if this raises: it must not
+        try:
+            return [f"✘ {text}", *(_student_traceback(error) if with_traceback else [])]
+        except Exception:
+            return [f"✘ {text}"]
     try:
         error._render_traceback_ = render
     except Exception:  # an exception that takes no attributes shows as usual
