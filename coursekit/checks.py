@@ -529,19 +529,28 @@ def _stand_in(original, log, answers, name=None, seen=None):
     keeps what it raised, under `name`.
     """
     answers = _Answers(answers)
+    try:
+        signature = inspect.signature(original)
+    except (TypeError, ValueError):
+        signature = None
 
-    def dependency(*args):
+    def dependency(*args, **kwargs):
         if seen is not None:
             seen.called(name)
-        given = encode(args)
-        known = answers.find(given)
+        forms = [encode(form) for form in _call_forms(signature, args, kwargs)]
+        given, known = forms[0], None
+        for form in forms:
+            known = answers.find(form)
+            if known is not None:
+                given = form
+                break
         try:
             if known is None:
                 if seen is not None:
                     seen.own_answers[name] = seen.own_answers.get(name, 0) + 1
-                result = original(*args)
+                result = original(*args, **kwargs)
             elif known.get("type") == "function":
-                result = _served_function(known, lambda: original(*args))
+                result = _served_function(known, lambda: original(*args, **kwargs))
             else:
                 result = decode(known)
         except Exception as error:
@@ -556,6 +565,33 @@ def _stand_in(original, log, answers, name=None, seen=None):
         return result
     dependency.__name__ = getattr(original, "__name__", "dependency")
     return dependency
+
+
+def _call_forms(signature, args, kwargs):
+    """The ways a call's inputs may have been recorded, most literal first.
+
+    The reference and the student may pass the same inputs differently:
+    `optimize(w, b, X, Y, n, lr, False)` and `optimize(w, b, X, Y,
+    num_iterations=n, learning_rate=lr)` are one call.  So a call is also
+    matched with its keywords made positional, with and without the
+    defaults of the function called, whose signature may have more
+    parameters than the reference's (`numerical_diff(f, x, h=1e-4)`).
+    """
+    forms = [] if kwargs else [args]
+    if signature is not None:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            bound = None
+        if bound is not None and not bound.kwargs:
+            given = bound.args
+            bound.apply_defaults()
+            for form in (bound.args, given):  # the same inputs, so their number tells them apart
+                if not bound.kwargs and all(len(form) != len(f) for f in forms):
+                    forms.append(form)
+    if not forms:  # keywords the signature cannot place
+        forms.append((args, kwargs))
+    return forms
 
 
 def _student_caller(frame, test_cell):

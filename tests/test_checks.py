@@ -216,6 +216,29 @@ def test_a_dependency_gets_the_reference_answer_for_inputs_called_in_any_order()
     assert served(np.array([[3.0], [2.0 + 1e-6]]), 0.5) is None  # not close enough: its own result
     assert served(np.array([3.0, 2.0]), 0.5) is None  # another shape
 
+
+def test_a_dependency_called_with_keywords_or_its_own_defaults_is_served():
+    """model() may call optimize with keywords (as DLS's notebooks do) where the
+    reference passed them by position, and numerical_diff may have an extra
+    parameter with a default: both are the reference's call."""
+    w = np.array([[1.0], [2.0]])
+    reference = [[encode((w, 2.0, 7, 0.5, False)), encode(1.0)], [encode((w, 2.0)), encode(2.0)]]
+
+    def optimize(w, b, num_iterations=100, learning_rate=0.009, print_cost=False):
+        return None
+
+    served = checks._stand_in(optimize, [], reference)
+    assert served(w, 2.0, 7, 0.5, False) == 1.0
+    assert served(w, 2.0, num_iterations=7, learning_rate=0.5) == 1.0
+    assert served(w, 2.0, learning_rate=0.5, num_iterations=7, print_cost=False) == 1.0
+    assert served(w, 2.0, num_iterations=8, learning_rate=0.5) is None  # other inputs: its own
+
+    def numerical_diff(f, x, h=1e-4):
+        return None
+
+    assert checks._stand_in(numerical_diff, [], reference)(w, 2.0) == 2.0
+
+
 @pytest.mark.parametrize("picture, kept", [
     ("iVBORw0KGgo=", True), ("not base64!", False), ("aGVsbG8=", False), (None, False),
     ("A" * 500_000, False)])
