@@ -19,6 +19,7 @@ import argparse
 import csv
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +80,19 @@ def format_table(table):
     return "\n".join(lines)
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
+    try:
+        return grade(argv)
+    except KeyboardInterrupt:
+        print("\ninterrupted: run again to finish (what was graded is kept)", file=sys.stderr)
+        return 130
+
+
+def grade(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grades", default="grades.csv", help="where to export (default grades.csv)")
     parser.add_argument("--timeout", type=int, default=SUBMISSION_TIMEOUT,
@@ -92,6 +105,7 @@ def main(argv=None):
     parser.add_argument("--force", action="store_true",
                         help="grade every submission again, changed or not")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupted)  # `kill`, as Ctrl-C: stop and clean up
     root = Path.cwd()
     if not (root / "submitted").is_dir():
         parser.error("no submitted/ folder here: run this from the course root")
@@ -133,9 +147,14 @@ def main(argv=None):
     # the kernels' private folders, with those a worker leaves behind when it exits
     kernel_dirs = tempfile.mkdtemp(prefix="ck-run-")
     os.environ[sandbox.KERNEL_DIRS] = kernel_dirs
+    graded = []
     try:
         failures.update(grade_all(to_grade, args.workers, args.timeout, args.scheduler,
-                                  on_done=remember))
+                                  on_done=lambda key, reason: graded.append(remember(key, reason))))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {len(graded)} of {len(to_grade)} submission(s) done and kept; "
+              "run again to grade the rest", file=sys.stderr)
+        return 130
     finally:
         shutil.rmtree(kernel_dirs, ignore_errors=True)
         record.close()

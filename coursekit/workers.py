@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -96,8 +97,22 @@ def nbgrader_api(prestart_kernel=False):
 def start_worker():
     """Read the course's nbgrader configuration, once per worker process."""
     global _api
+    die_with_parent()
     share_across_submissions()
     _api = nbgrader_api(prestart_kernel=True)
+
+
+def die_with_parent():
+    """Have Linux kill this process when the process that started it dies.
+
+    A killed `coursekit.grade` (kill -9) would otherwise leave its workers
+    grading on, each with its kernels; a worker's kernels die with it
+    (bwrap --die-with-parent).
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def share_across_submissions():
@@ -225,10 +240,17 @@ def grade_all(todo, workers, timeout, scheduler=None, on_done=None):
     """
     if scheduler:
         return grade_on_dask(todo, workers, scheduler, on_done)
-    with ProcessPool(max_workers=workers, initializer=start_worker) as pool:
+    pool = ProcessPool(max_workers=workers, initializer=start_worker)
+    try:
         futures = {pool.schedule(grade_in_worker, args=(*key, plan), timeout=timeout): key
                    for key, plan in todo.items()}
         return wait_for_all(futures, timeout, on_done)
+    except BaseException:  # Ctrl-C, or SIGTERM: stop the workers, and their kernels with them
+        pool.stop()
+        raise
+    finally:
+        pool.close()
+        pool.join()
 
 
 def grade_on_dask(todo, workers, scheduler, on_done=None):
