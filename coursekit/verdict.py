@@ -18,8 +18,10 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
@@ -58,9 +60,21 @@ def run_reference(path, timeout=120):
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(
         "import coursekit.checks\ncoursekit.checks.record_mistakes()"))
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": os.path.dirname(path)}})
-    client.execute()
+    with tempfile.TemporaryDirectory(prefix="ck-ref-") as private:
+        # ipc sockets in a folder of our own, as the sandboxed kernels use (not
+        # TCP, which ipykernel warns is unencrypted); the kernel imports the
+        # coursekit this process runs, wherever the environment's install points
+        km = KernelManager(kernel_name="python3", transport="ipc",
+                           ip=os.path.join(private, "kernel"))
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": os.path.dirname(path)}})
+        coursekit_parent = os.path.dirname(os.path.dirname(os.path.realpath(checks.__file__)))
+        try:
+            client.execute(env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                filter(None, [coursekit_parent, os.environ.get("PYTHONPATH")]))))
+        finally:
+            if km.has_kernel:  # nbclient leaves a kernel it was given running
+                km.shutdown_kernel(now=True)
     expected = {}
     for cell in nb.cells:
         grade_id = test_cell_id(cell)
