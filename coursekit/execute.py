@@ -42,6 +42,8 @@ MAX_RESTARTS = 3
 NOTEBOOK_TIMEOUT = "the notebook's time limit was reached before this cell could run"
 KERNEL_DIED = ("the kernel stopped while running this cell (the code exited Python, "
                "crashed or ran out of memory); it was restarted to grade the rest")
+LIMIT_HIT = "the submission was stopped in this cell: it went past {limit}"
+NOT_RUN_AFTER_LIMIT = "not run: the submission was stopped earlier, past {limit}"
 
 
 # The kernel started ahead for the next notebook this process grades:
@@ -65,6 +67,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         self._own_workdir = self._ready_client = None
         self._tests_run = set()
         self._deaths = 0
+        self._limit_hit = None
         self._cell_timeout = self.timeout
         self._deadline = time.monotonic() + Sandbox(parent=self).notebook_timeout
         try:
@@ -134,6 +137,11 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         _spare = (self._start_as(), km, kc, workdir)
 
     def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and self._limit_hit:
+            text = NOT_RUN_AFTER_LIMIT.format(limit=self._limit_hit)
+            cell.outputs = [nbformat.v4.new_output(
+                "error", ename="SubmissionLimit", evalue=text, traceback=[f"SubmissionLimit: {text}"])]
+            return cell, resources
         left = self._deadline - time.monotonic()
         if cell.cell_type == "code" and left <= 0:
             cell.outputs = [nbformat.v4.new_output(
@@ -175,6 +183,15 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
+            limit = getattr(self.km, "limit_hit", None)
+            if limit:  # the whole tree was killed: what ran before keeps its results
+                self._limit_hit = limit
+                text = LIMIT_HIT.format(limit=limit)
+                self.log.warning("Stopped past %s", limit)
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="SubmissionLimit", evalue=text,
+                    traceback=[f"SubmissionLimit: {text}"]))
+                return cell, resources
             self._revive(index)
             cell.outputs.append(nbformat.v4.new_output(
                 "error", ename="KernelDied", evalue=KERNEL_DIED,

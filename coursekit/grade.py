@@ -32,7 +32,7 @@ from coursekit.report import FOLDER, write_report
 from coursekit.submitted import submissions
 from coursekit.verdict import ReferenceFailure, reference_reports
 from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, add_students, grade_all,
-                               nbgrader, nbgrader_api, reason_from)
+                               limit_hit, nbgrader, nbgrader_api, reason_from)
 
 
 def in_gradebook(db_url, assignments):
@@ -55,11 +55,12 @@ def run_references(root, assignments):
             reference_reports(str(master), str(root))
 
 
-def score_table(path, graded, failures=()):
+def score_table(path, graded, failures=(), stopped=()):
     """Rows of the table printed from nbgrader's grades.csv.
 
     `graded` are the (student, assignment) pairs graded in this run; where
-    grading failed the table says "not graded", where nothing was submitted "-".
+    grading failed the table says "not graded", where nothing was submitted "-",
+    where a submission was `stopped` past a limit its score is marked "(stopped)".
     """
     with open(path, newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
@@ -67,6 +68,7 @@ def score_table(path, graded, failures=()):
     students = sorted({r["student_id"] for r in rows})
     cells = {(r["student_id"], r["assignment"]): f"{float(r['score']):g} / {float(r['max_score']):g}"
              for r in rows if (r["student_id"], r["assignment"]) in graded}
+    cells.update({key: f"{cells[key]} (stopped)" for key in stopped if key in cells})
     cells.update({key: "not graded" for key in failures})
     table = [["student", *assignments]]
     table += [[s, *(cells.get((s, a), "-") for a in assignments)] for s in students]
@@ -159,6 +161,13 @@ def grade(argv=None):
         shutil.rmtree(kernel_dirs, ignore_errors=True)
         record.close()
 
+    stopped = {}  # submissions stopped past a limit of the sandbox: graded up to there
+    for key, plan in todo.items():
+        if key not in failures and (limit := limit_hit(root, *key, plan)):
+            stopped[key] = limit
+            notes[key] = "; ".join(filter(None, [notes.get(key), f"stopped past {limit}: "
+                                                 "the cells before keep their points"]))
+
     with ThreadPoolExecutor(1) as background:  # the report is drawn while nbgrader exports
         export = background.submit(nbgrader, "export", "--to", args.grades,
                                    log=LOG_DIR / "export.log")
@@ -172,7 +181,7 @@ def grade(argv=None):
         print(f"nbgrader export failed: {reason_from(output)}", file=sys.stderr)
         return 1
     print()
-    print(format_table(score_table(args.grades, set(todo), failures)))
+    print(format_table(score_table(args.grades, set(todo), failures, stopped)))
     print(f"\ngrades exported to {args.grades}; feedback in feedback/")
     print(report, file=stream)
     if notes:

@@ -15,6 +15,15 @@ bubblewrap (`bwrap`) with:
   network.  The grader talks to it over the `ipc` transport, through the
   private folder.
 
+Each submission is limited as a whole, not process by process
+(`SubmissionLimits`, a watchdog over the kernel's process tree): the memory
+of all its processes together, their number, the disk it writes (its folder,
+and /tmp, a size-limited tmpfs) and their CPU time.  Past a limit the whole
+tree is killed and the limit is named; cells that ran before keep their
+results.  Each process is also held by rlimits (address space, CPU time,
+file size), which stop most excess before the watchdog needs to.  The
+watchdog is what holds in a container without cgroup delegation, as on CI.
+
 If the sandbox cannot start, grading stops with a message that says so:
 it never falls back to grading unsandboxed.  An instructor opts out
 explicitly with `Sandbox.enabled = False` (COURSEKIT_SANDBOX=off in
@@ -24,9 +33,13 @@ nbgrader_config.py).
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+
+import psutil
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Int
@@ -61,12 +74,111 @@ def require_sandbox_programs():
 
 
 class Sandbox(Configurable):
-    """Limits for the sandboxed kernel (set them in nbgrader_config.py)."""
+    """Limits for the sandboxed kernel (set them in nbgrader_config.py).
+
+    Each limit holds for one submission's kernel with every process it
+    starts, together: a kernel that forks three children of 1.5 GiB is
+    stopped at `memory_mb`, not allowed 2 GiB each.
+    """
 
     enabled = Bool(True, help="Run student kernels in bubblewrap.").tag(config=True)
-    memory_mb = Int(2048, help="Address-space limit of a kernel, in MiB.").tag(config=True)
+    memory_mb = Int(2048, help="Memory of a submission's processes together (their proportional "
+                               "resident size), in MiB; also each process's address-space "
+                               "limit.").tag(config=True)
+    max_processes = Int(32, help="Processes a submission's kernel may run at once, the "
+                                 "kernel and the sandbox's own two included.").tag(config=True)
+    disk_mb = Int(512, help="What a submission may write, in MiB: its working folder, and "
+                            "/tmp separately.").tag(config=True)
+    cpu_seconds = Int(900, help="CPU time of a submission's processes together, in "
+                                "seconds.").tag(config=True)
     notebook_timeout = Int(600, help="Seconds all the cells of one notebook may take together; "
                                      "the cells left when they are up are not run.").tag(config=True)
+
+
+class SubmissionLimits:
+    """Watches one kernel's process tree; past a limit, kills all of it.
+
+    `hit` then says which limit and its value, e.g. "its memory limit
+    (2048 MiB for all its processes together)".  The tree is read every
+    `interval` seconds with psutil: memory as the sum of proportional set
+    sizes (a forked child's pages shared with its parent count once), CPU
+    as user and system time of the live processes and the children they
+    reaped, disk as the size of the working folder.
+    """
+
+    interval = 0.1
+
+    def __init__(self, pid, workdir, sandbox):
+        self.root = psutil.Process(pid)
+        self.workdir = workdir
+        self.sandbox = sandbox
+        self.hit = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="coursekit-limits", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            try:
+                tree = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                return  # the kernel is gone
+            hit = self._over(tree)
+            if hit:
+                self.hit = hit
+                kill_tree(self.root)
+                return
+
+    def _over(self, tree):
+        limits = self.sandbox
+        if len(tree) > limits.max_processes:
+            return f"its process limit ({limits.max_processes} processes at once)"
+        memory = cpu = 0
+        for process in tree:
+            try:
+                memory += (process.memory_full_info().pss if len(tree) > 3
+                           else process.memory_info().rss)
+                times = process.cpu_times()
+                cpu += times.user + times.system + times.children_user + times.children_system
+            except psutil.Error:
+                continue
+        if memory > limits.memory_mb * 2**20:
+            return f"its memory limit ({limits.memory_mb} MiB for all its processes together)"
+        if cpu > limits.cpu_seconds:
+            return f"its CPU time limit ({limits.cpu_seconds} s for all its processes together)"
+        if folder_size(self.workdir) > limits.disk_mb * 2**20:
+            return f"its disk limit ({limits.disk_mb} MiB written in its folder)"
+        return None
+
+
+def folder_size(folder):
+    """Bytes the files under `folder` take on disk (links not followed)."""
+    total = 0
+    for parent, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(parent, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def kill_tree(process):
+    """SIGKILL `process` and everything under it, children first."""
+    try:
+        tree = process.children(recursive=True) + [process]
+    except psutil.Error:
+        tree = [process]
+    for member in tree:
+        try:
+            member.send_signal(signal.SIGKILL)
+        except psutil.Error:
+            pass
 
 
 def coursekit_dir():
@@ -81,24 +193,26 @@ def read_only_paths():
     return sorted(paths)
 
 
-def sandbox_command(command, workdir, private_dir, memory_mb):
-    """The argv that runs `command` in the sandbox, with at most `memory_mb` MiB of
-    address space and no core dumps.
+def sandbox_command(command, workdir, private_dir, limits):
+    """The argv that runs `command` in the sandbox, each of its processes held
+    by `limits` (a Sandbox): address space, CPU time, file size, no core dumps.
 
     prlimit sets the limits and execs bwrap: no Python starts before the
     kernel's own (a Python launcher cost 0.15 s of CPU per notebook).
     """
-    limit = memory_mb * 1024 * 1024
-    return (["prlimit", f"--as={limit}", "--core=0", "--"]
-            + bwrap_command(command, os.path.realpath(workdir), os.path.realpath(private_dir)))
+    return (["prlimit", f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
+             f"--fsize={limits.disk_mb * 2**20}", "--core=0", "--"]
+            + bwrap_command(command, os.path.realpath(workdir), os.path.realpath(private_dir),
+                            limits.disk_mb))
 
 
-def bwrap_command(command, workdir, private_dir):
-    """The bwrap argv that runs `command` with only `workdir` and `private_dir` writable."""
+def bwrap_command(command, workdir, private_dir, tmp_mb=512):
+    """The bwrap argv that runs `command` with only `workdir` and `private_dir` writable
+    (and /tmp, `tmp_mb` MiB of memory)."""
     argv = ["bwrap", "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
             "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp"]
+            "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp"]
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
             argv += ["--symlink", os.readlink(path), path]
@@ -129,7 +243,7 @@ def check_available():
     require_sandbox_programs()
     with tempfile.TemporaryDirectory(prefix="ck-") as folder:
         command = sandbox_command([sys.executable, "-c", "import numpy, coursekit.checks; print('ok')"],
-                                  folder, folder, Sandbox().memory_mb)
+                                  folder, folder, Sandbox())
         done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=60)
     if done.stdout.strip() != "ok":
         why = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -143,6 +257,7 @@ class SandboxKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.sandbox = Sandbox(parent=self)
         self._private_dir = None
+        self.limits = None  # SubmissionLimits of the running kernel
         if self.sandbox.enabled:
             require_sandbox_programs()
             # short path: ipc socket names must fit in 107 bytes
@@ -167,9 +282,24 @@ class SandboxKernelManager(AsyncKernelManager):
             return command
         # the folder the kernel is started in (jupyter_client keeps its arguments)
         workdir = (self._launch_args or {}).get("cwd") or os.getcwd()
-        return sandbox_command(command, workdir, self._private_dir, self.sandbox.memory_mb)
+        return sandbox_command(command, workdir, self._private_dir, self.sandbox)
+
+    @property
+    def limit_hit(self):
+        """Which limit stopped the kernel (see SubmissionLimits), or None."""
+        return self.limits.hit if self.limits is not None else None
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        if self.sandbox.enabled and process is not None:
+            if self.limits is not None:
+                self.limits.stop()
+            self.limits = SubmissionLimits(process.pid, kw.get("cwd") or os.getcwd(), self.sandbox)
 
     async def _async_cleanup_resources(self, restart=False):
+        if self.limits is not None and not restart:
+            self.limits.stop()
         await super()._async_cleanup_resources(restart=restart)
         if self._private_dir and not restart:
             shutil.rmtree(self._private_dir, ignore_errors=True)
@@ -178,17 +308,35 @@ class SandboxKernelManager(AsyncKernelManager):
 
 
 def main(argv=None):
+    """Run a command in the sandbox with a submission's limits, as grading would."""
+    defaults = Sandbox()
     parser = argparse.ArgumentParser(
-        description="Run a command in the grading sandbox, in the current directory.")
-    parser.add_argument("--memory-mb", type=int, default=2048)
+        description="Run a command in the grading sandbox, in the current directory, "
+                    "with the limits of one submission.")
+    for name in ("memory_mb", "max_processes", "disk_mb", "cpu_seconds"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int,
+                            default=getattr(defaults, name),
+                            help=f"{defaults.class_traits()[name].help} (default %(default)s)")
     parser.add_argument("--private", required=True,
                         help="a folder of the grader's, writable inside (the kernel's sockets)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    argv = sandbox_command(command, os.getcwd(), args.private, args.memory_mb)
-    os.execvp(argv[0], argv)
+    limits = Sandbox(memory_mb=args.memory_mb, max_processes=args.max_processes,
+                     disk_mb=args.disk_mb, cpu_seconds=args.cpu_seconds)
+    process = subprocess.Popen(sandbox_command(command, os.getcwd(), args.private, limits))
+    watchdog = SubmissionLimits(process.pid, os.getcwd(), limits)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        kill_tree(psutil.Process(process.pid))
+        code = process.wait()
+    watchdog.stop()
+    if watchdog.hit:
+        print(f"coursekit.sandbox: stopped: the command went past {watchdog.hit}", file=sys.stderr)
+        return 137
+    return code
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

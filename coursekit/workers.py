@@ -231,6 +231,26 @@ def grade_in_worker(student, assignment, plan):
     return f"feedback could not be generated: {reason_from(failed)} (log: {log})"
 
 
+def limit_hit(root, student, assignment, plan):
+    """The limit that stopped this graded submission (see coursekit.sandbox), or None.
+
+    Read from the autograded notebooks, where coursekit.execute names it.
+    """
+    for name in plan:
+        path = Path(root) / "autograded" / student / assignment / name
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if b"SubmissionLimit" not in data:
+            continue
+        for cell in json.loads(data).get("cells", []):
+            for output in cell.get("outputs", []):
+                if output.get("ename") == "SubmissionLimit" and "past " in output.get("evalue", ""):
+                    return output["evalue"].split("past ", 1)[1]
+    return None
+
+
 def grade_all(todo, workers, timeout, scheduler=None, on_done=None):
     """Grade `todo`, {(student, assignment): plan}; return {(student, assignment): reason}.
 

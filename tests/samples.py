@@ -26,7 +26,7 @@ sample-prints-megabytes              1              2              2   # correct
 sample-old-format                    1              2              2   # correct, saved as nbformat 3
 sample-escapes-sandbox               0              2              2   # reads source/, writes the gradebook, kills pid 1 (needs the sandbox)
 sample-loops-forever                 1              0              2   # sigmoid never returns
-sample-eats-memory                   1              0              2   # sigmoid allocates 128 GiB (needs the sandbox)
+sample-eats-memory                   1              0              0   # sigmoid forks three children of 1 GiB: stopped past the memory limit (needs the sandbox)
 sample-hides-tracebacks              1              0              2   # sigmoid (wrong) silences tracebacks and patches builtins.abs
 sample-kernel-dies                   1              0              2   # sigmoid calls os._exit
 sample-tampers-test-cells            1              0              2   # test cells emptied, renamed, deleted, points raised
@@ -194,6 +194,7 @@ sample-misplaced             homework3           there is no assignment 'homewor
 NOTES = """
 sample-renamed-notebook   01_sigmoid   graded '01_sigmoid (1).ipynb' as 01_sigmoid.ipynb
 sample-stray-notebook     01_sigmoid   ignored 'Untitled.ipynb' (not part of the assignment)
+sample-eats-memory        01_sigmoid   stopped past its memory limit (2048 MiB for all its processes together): the cells before keep their points
 """
 
 

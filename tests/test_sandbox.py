@@ -138,3 +138,47 @@ def test_a_copied_course_grades_with_its_own_coursekit(tmp_path):
     assert done.stdout.strip() == str(course / "coursekit" / "checks.py"), done.stderr
     graded = grade(course, "--workers", "1").stdout
     assert "sample-correct  5 / 5" in graded
+
+
+# The three probes of a submission that takes the machine down, through the
+# sandbox command: each is stopped as a whole, and the limit is named.
+LIMIT_PROBES = {
+    "memory": ("""
+import os, time, numpy as np
+for _ in range(3):
+    if os.fork() == 0:
+        a = np.ones(int(1.5 * 2**30) // 8); time.sleep(30); os._exit(0)
+a = np.ones(int(1.5 * 2**30) // 8); time.sleep(30)
+""", "its memory limit (2048 MiB for all its processes together)"),
+    "processes": ("""
+import os, time
+for _ in range(300):
+    if os.fork() == 0:
+        time.sleep(30); os._exit(0)
+time.sleep(30)
+""", "its process limit (32 processes at once)"),
+    "disk": ("""
+block = b"x" * 2**20
+for n in range(6):
+    with open(f"part{n}", "wb") as f:
+        for _ in range(500):
+            f.write(block)
+""", "its disk limit (512 MiB written in its folder)"),
+}
+
+
+@pytest.mark.parametrize("probe_name", sorted(LIMIT_PROBES))
+def test_a_submission_is_limited_as_a_whole(tmp_path, probe_name):
+    if not SANDBOXED:
+        pytest.skip("SANDBOX=off")
+    code, limit = LIMIT_PROBES[probe_name]
+    folder, private = tmp_path / "work", tmp_path / "private"
+    folder.mkdir(), private.mkdir()
+    started = __import__("time").monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "coursekit.sandbox", "--private", str(private), "--",
+         sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 137, done.stderr
+    assert f"stopped: the command went past {limit}" in done.stderr
+    assert __import__("time").monotonic() - started < 25  # stopped, not run to its end
+    assert sandbox.folder_size(folder) < 2 * 2**30
