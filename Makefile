@@ -12,7 +12,17 @@ ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard source/*/*.ipynb))))
 SANDBOX ?= on
 export COURSEKIT_SANDBOX := $(SANDBOX)
 
-.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser postgres
+# LANG=ko picks the Korean edition for make release and make student-pack
+# (the exercises and lessons built from locale/ko/ by coursekit.translate).
+# Anything else, the shell's own locale included, is the English edition.
+EDITION := $(if $(filter ko,$(LANG)),ko,en)
+export COURSEKIT_EDITION := $(EDITION)
+ifeq ($(EDITION),ko)
+override LANG := C.UTF-8
+export LANG
+endif
+
+.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser postgres translations
 
 # The demo grades a sample that loops forever: a 10 s cell limit keeps it short.
 demo: export COURSEKIT_CELL_TIMEOUT ?= 10
@@ -25,7 +35,7 @@ demo-needs-sandbox:
 	  echo "make demo grades samples that attack the machine: it runs only with the sandbox."; \
 	  echo "Without bubblewrap, try: make test SANDBOX=off"; exit 1; fi
 
-test: $(VENV)/.installed sandbox browser postgres
+test: $(VENV)/.installed sandbox browser postgres translations
 	$(BIN)/python -m pytest
 
 grade: release sandbox
@@ -76,14 +86,18 @@ postgres:
 # configuration changed since it was last generated here (make's own
 # dependencies, on a stamp per assignment; make clean removes the stamps with
 # the gradebook).
-RELEASED := .coursekit-cache/released
-release: $(ASSIGNMENTS:%=$(RELEASED)/%)
+RELEASED := .coursekit-cache/released-$(EDITION)
+release: $(if $(filter ko,$(EDITION)),translations) $(ASSIGNMENTS:%=$(RELEASED)/%)
 
 .SECONDEXPANSION:
-$(RELEASED)/%: $$(shell find source/% -type f) nbgrader_config.py $(VENV)/.installed
-	@echo "nbgrader generate_assignment $* --force"
+$(RELEASED)/%: $$(shell find source/% -type f) $$(wildcard locale/$(EDITION)/source/%.po) nbgrader_config.py $(VENV)/.installed
+	@echo "nbgrader generate_assignment $* --force$(if $(filter ko,$(EDITION)), (Korean, into release-ko/))"
 	@$(BIN)/nbgrader generate_assignment $* --force --log-level=ERROR
 	@mkdir -p $(RELEASED) && touch $@
+
+# The translated notebooks (build/ko/): lessons and masters from locale/ko/.
+translations: $(VENV)/.installed
+	@$(BIN)/python -m coursekit.translate build ko >/dev/null
 
 # The instructor's JupyterLab, at the course root (the formgrader's links need it).
 # Jupyter refuses to run as root unless told: containers often are root.
@@ -92,7 +106,7 @@ lab: $(VENV)/.installed
 
 # What students get: lessons, exercises, the check helper; no answers.
 student-pack: release
-	$(BIN)/python -m coursekit.pack --out student-pack $(if $(THROUGH),--through $(THROUGH))
+	$(BIN)/python -m coursekit.pack --out student-pack --lang $(EDITION) $(if $(THROUGH),--through $(THROUGH))
 
 venv: $(VENV)/.installed
 
@@ -102,4 +116,4 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 clean:
-	rm -rf autograded feedback gradebook.db grades.csv grades-report.html grades-report .coursekit-cache student-pack student-pack.zip
+	rm -rf autograded feedback gradebook.db grades.csv grades-report.html grades-report .coursekit-cache student-pack student-pack.zip build release-ko

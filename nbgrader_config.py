@@ -18,6 +18,16 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "numpy-for-deep-learning"
 
+# The edition released to students: COURSEKIT_EDITION=ko (make release LANG=ko)
+# generates the Korean exercises, built by coursekit.translate from source/ and
+# locale/ko/, into release-ko/, from which nbgrader's release_assignment then
+# releases them. Both editions share every nbgrader cell, so one gradebook
+# grades either, and feedback follows each notebook's own language.
+EDITION = os.environ.get("COURSEKIT_EDITION", "en")
+if EDITION != "en":
+    c.CourseDirectory.source_directory = os.path.join("build", EDITION, "source")
+    c.CourseDirectory.release_directory = f"release-{EDITION}"
+
 # nbgrader's exchange (release_assignment, fetch_assignment, submit, collect,
 # release_feedback, fetch_feedback): a folder beside this file, so that it
 # works on one machine as it is. On a shared server set COURSEKIT_EXCHANGE to
@@ -67,6 +77,10 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# The notebook's language (metadata.coursekit.language) survives grading.
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"),
+                                                          ("coursekit", "language")}
 
 # Feedback shows each test's verdict, not the hidden tests' code. The exporter
 # is nbgrader's HTML exporter, with its templates compiled once per process.

@@ -47,6 +47,23 @@ instructor asks. (As root, in a container, add `--allow-root` to the second
 command.)
 """
 
+README_KO = """# {course}: 학생용 꾸러미
+
+    python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
+    .venv/bin/jupyter lab
+
+JupyterLab이 이 폴더에서 열립니다. 레슨은 `notebooks/`에, 연습 문제는
+`release/<섹션>/`에 있습니다. 연습 문제마다 각 함수의 본문을
+`raise NotImplementedError()` 자리에 직접 작성하고, 바로 아래의 테스트 셀을
+실행하세요. ✔는 함수가 문서에 적힌 결과를 낸다는 뜻이고, ✘는 무엇을 기대했고
+무엇이 돌아왔는지 알려 줍니다. 채점할 때는 다른 입력으로도 확인하므로, 각 함수가
+독스트링이 허용하는 모든 입력에서 올바르게 동작하도록 만드세요. 연습 문제
+노트북은 담당 강사가 안내하는 방법으로 제출합니다. (컨테이너 안에서 root로
+실행한다면 두 번째 명령에 `--allow-root`를 덧붙이세요.)
+"""
+
+READMES = {"en": README, "ko": README_KO}
+
 PYPROJECT = """[build-system]
 requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
@@ -62,13 +79,23 @@ packages = ["coursekit"]
 """
 
 
-def build(out, root=ROOT, through=None):
+def build(out, root=ROOT, through=None, lang="en"):
     """Write the pack to the folder `out` and to `out`.zip; return the zip's path.
 
     through -- an assignment: only the sections up to it (by their number) go in.
+    lang -- the edition: "en", or "ko" for the Korean lessons (build/ko/notebooks,
+    from `python -m coursekit.translate build ko`) and exercises (release-ko/,
+    from `make release LANG=ko`), with the same folder layout and file names,
+    and a check helper that speaks Korean (coursekit/LANGUAGE).
     """
     out = Path(out)
     root = Path(root)
+    lessons = root / "notebooks" if lang == "en" else root / "build" / lang / "notebooks"
+    releases = root / "release" if lang == "en" else root / f"release-{lang}"
+    for folder, made_by in ((lessons, f"python -m coursekit.translate build {lang}"),
+                            (releases, f"make release LANG={lang}")):
+        if not folder.is_dir():
+            raise LookupError(f"no {folder.relative_to(root)}/: run {made_by} first")
     last = section_number(through) if through else None
     if through and through not in assignments(root):
         raise ValueError(f"--through {through}: no such assignment in {root / 'release'} "
@@ -76,24 +103,26 @@ def build(out, root=ROOT, through=None):
     wanted = lambda path: last is None or section_number(path.stem) <= last  # noqa: E731
     shutil.rmtree(out, ignore_errors=True)
     (out / "coursekit").mkdir(parents=True)
-    for lesson in sorted((root / "notebooks").glob("*.ipynb")):
+    for lesson in sorted(lessons.glob("*.ipynb")):
         if wanted(lesson):
             (out / "notebooks").mkdir(exist_ok=True)
             shutil.copy(lesson, out / "notebooks")
-    for notebook in sorted((root / "release").glob("*/*.ipynb")):
+    for notebook in sorted(releases.glob("*/*.ipynb")):
         if wanted(notebook.parent):
             target = out / "release" / notebook.parent.name
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy(notebook, target)
     for name in HELPER:
         shutil.copy(root / "coursekit" / name, out / "coursekit" / name)
+    if lang != "en":
+        (out / "coursekit" / "LANGUAGE").write_text(lang + "\n")
     pins = needed_pins(imported_modules(out), pinned(root / "requirements.txt"))
     (out / "requirements.txt").write_text(
         "# What the lessons and exercises import, JupyterLab and ipykernel to run them, and what\n"
         "# those require, at the course's pinned versions; the last line installs the check helper.\n"
         + "".join(f"{name}=={version}\n" for name, version in pins) + "-e .\n")
     (out / "pyproject.toml").write_text(PYPROJECT)
-    (out / "README.md").write_text(README.format(course=course_id(root)))
+    (out / "README.md").write_text(READMES[lang].format(course=course_id(root)), encoding="utf-8")
     return Path(shutil.make_archive(str(out), "zip", out.parent, out.name))
 
 
@@ -208,9 +237,11 @@ def main(argv=None):
     parser.add_argument("--out", default="student-pack", help="folder to write (default student-pack)")
     parser.add_argument("--through", metavar="ASSIGNMENT",
                         help="pack only the sections up to this one, e.g. 05_losses (default: all)")
+    parser.add_argument("--lang", default="en", choices=sorted(READMES),
+                        help="the edition (default en; ko: the Korean lessons and exercises)")
     args = parser.parse_args(argv)
     try:
-        archive = build(args.out, through=args.through)
+        archive = build(args.out, through=args.through, lang=args.lang)
     except (ValueError, LookupError) as error:
         parser.exit(2, f"coursekit.pack: {error}\n")
     print(f"student pack: {args.out}/ and {archive.name}")

@@ -18,6 +18,8 @@ English one.
   entry whose English cell changed keeps its old translation, marked fuzzy,
   with the old English as `#| msgid` (Babel's "previous id"), for the
   translator to update; a new cell gets an empty entry.
+- `check LANG` lists what is not translated, stale, fuzzy, code that
+  differs from the English, and markdown that is mostly English prose.
 - `build LANG` writes the translated notebooks to build/<lang>/notebooks/
   and build/<lang>/source/<assignment>/, with the same file names, cells,
   ids, outputs and nbgrader metadata; only the sources of translated cells
@@ -27,9 +29,11 @@ English one.
 """
 
 import argparse
+import ast
 import copy
 import io
 import json
+import re
 import sys
 import tokenize
 from pathlib import Path
@@ -158,9 +162,73 @@ def build(lang, root=ROOT):
     return written
 
 
+def code_shape(text):
+    """The AST of a code cell with docstrings removed (comments are not in it), or None."""
+    lines = [line if not line.lstrip().startswith(("%", "!")) else "" for line in text.splitlines()]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            body[0] = ast.Pass()
+    return ast.dump(tree, annotate_fields=False)
+
+
+# Set aside before measuring how much of a markdown cell is prose in Latin
+# letters: code, math, links and tags, which stay as they are in any language.
+_NOT_PROSE = re.compile(r"```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|<[^>]+>|https?://\S+",
+                        re.S)
+
+
+def latin_share(markdown):
+    """The share of letters in Latin script among the prose's Hangul and Latin letters."""
+    prose = _NOT_PROSE.sub(" ", markdown)
+    hangul = len(re.findall(r"[\uac00-\ud7a3]", prose))
+    latin = len(re.findall(r"[A-Za-z]", prose))
+    return latin / (hangul + latin) if hangul + latin else 0.0
+
+
+# A translated markdown cell is "mostly English prose" past this share of
+# Latin letters: Korean prose keeps names (NumPy, `shape`), units and the
+# titles of sources in Latin script, rarely more than a third of its letters.
+MOSTLY_LATIN = 0.5
+
+
+def problems(lang, root=ROOT):
+    """What is wrong with the `lang` edition: [(catalog, cell id, what)]."""
+    found = []
+    for kind, name, path in english_notebooks(root):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        where = catalog_path(lang, kind, name, root)
+        known = translations(read_catalog(where, lang))
+        cells = {cell["id"]: cell for cell in notebook["cells"]}
+        current = dict(prose_cells(notebook))
+        for cell_id, english in current.items():
+            entry = known.get(cell_id)
+            if entry is None or not entry[1]:
+                found.append((where, cell_id, "not translated"))
+            elif entry[0] != english:
+                found.append((where, cell_id, "the English cell changed since it was translated"))
+            elif entry[2]:
+                found.append((where, cell_id, "marked fuzzy: check the translation, then remove the flag"))
+            elif cells[cell_id]["cell_type"] == "code":
+                if code_shape(entry[1]) != code_shape(english):
+                    found.append((where, cell_id, "its code differs from the English (only comments "
+                                                  "and docstrings may be translated)"))
+            elif latin_share(entry[1]) > MOSTLY_LATIN:
+                found.append((where, cell_id, f"mostly English prose ({latin_share(entry[1]):.0%} "
+                                              "of its letters are Latin)"))
+        for cell_id in sorted(set(known) - set(current)):
+            found.append((where, cell_id, "no such cell in the English notebook any more"))
+    return found
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["update", "build"])
+    parser.add_argument("command", choices=["update", "build", "check"])
     parser.add_argument("lang", choices=sorted(LANGUAGES))
     args = parser.parse_args(argv)
     if args.command == "update":
@@ -168,6 +236,12 @@ def main(argv=None):
         for path, cell_id, why in todo:
             print(f"{path.relative_to(ROOT)}: cell {cell_id}: {why}")
         print(f"{len(todo)} cell(s) to translate")
+    elif args.command == "check":
+        found = problems(args.lang)
+        for path, cell_id, what in found:
+            print(f"{path.relative_to(ROOT)}: cell {cell_id}: {what}")
+        print(f"{len(found)} problem(s)")
+        return 1 if found else 0
     else:
         for path in build(args.lang):
             print(path.relative_to(ROOT))
