@@ -88,6 +88,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from coursekit import i18n
+from coursekit.i18n import _
 from coursekit.values import (compare, decode, describe, encode, flat, is_axes, is_function,
                               kind_of, label)
 
@@ -145,14 +147,14 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
     as messages show it (see the module's docstring).
     """
     name = _name(function)
-    if shown_as is None:
-        call = _show_call(function, name, inputs)
-        if probe is not None:
-            call += f" evaluated at {_show_input(list(probe))}"
-    else:
-        call = _fill_in(str(shown_as), inputs)
+    call = _call_text(function, name, inputs, probe, shown_as)
     uses = (uses,) if isinstance(uses, str) else tuple(uses)
     report = {"function": name, "call": call}
+    if _recording:  # the grader's reference run: the call as each catalog's language shows it
+        report["call_in"] = {}
+        for lang in i18n.languages():
+            with i18n.language(lang):
+                report["call_in"][lang] = _call_text(function, name, inputs, probe, shown_as)
     if uses:
         report["uses"] = list(uses)
     if _recording and name in _mistakes:
@@ -176,12 +178,13 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
     if tolerance:
         report["tolerance"] = tolerance  # the grader compares with the reference's
     if expect is None:
-        _show(report, f"• {call} returned {describe(report['value'])}")
+        _show(report, "• " + _("{call} returned {value}").format(
+            call=call, value=describe(report["value"])))
         return
     problem = compare(report["value"], _expected(expect), **tolerance)
     _remember(report, problem is None)
     if problem is None:
-        _show(report, f"✔ {call} gives the expected result")
+        _show(report, "✔ " + _("{call} gives the expected result").format(call=call))
         return
     blame = blame_dependencies(report, _own_test)
     if blame:
@@ -190,15 +193,51 @@ def check(function, *inputs, expect=None, uses=(), rtol=None, atol=None, probe=N
     raise CheckFailed(f"{call}: {problem}")
 
 
+def _call_text(function, name, inputs, probe, shown_as):
+    """The call as messages show it, in the current language."""
+    if shown_as is not None:
+        return _fill_in(_(str(shown_as)), inputs)
+    call = _show_call(function, name, inputs)
+    if probe is not None:
+        call = _("{call} evaluated at {probe}").format(call=call, probe=_show_input(list(probe)))
+    return call
+
+
 def _raised_text(report, error, expect):
     """What a check whose function raised `error` says (after its ✘)."""
     call, blame = report["call"], blame_dependencies(report, _own_test)
     if report.get("dependency_error", {}).get("propagated"):
         return f"{call}: {blame}"
     if isinstance(error, NotImplementedError):
-        return f"{call}: the function is not written yet (it raises NotImplementedError)"
-    wanted = "" if expect is None else f"; expected {describe(_expected(expect))}"
-    return f"{call} raised {_error_text(error)}{wanted}" + (f" ({blame})" if blame else "")
+        return not_written_text(call)
+    return raised_text(call, _error_text(error),
+                       None if expect is None else describe(_expected(expect)), blame)
+
+
+def not_written_text(call):
+    """What a check says of a function that raises NotImplementedError."""
+    return _("{call}: the function is not written yet (it raises NotImplementedError)").format(
+        call=call)
+
+
+def raised_text(call, error, expected=None, blame=""):
+    """What a check says of a function that raised `error` ("Type: message"):
+    with what was expected (described), and the sentence blaming a dependency."""
+    if expected is None:
+        text = _("{call} raised {error}").format(call=call, error=translated_error(error))
+    else:
+        text = _("{call} raised {error}; expected {expected}").format(
+            call=call, error=translated_error(error), expected=expected)
+    return text + (f" ({blame})" if blame else "")
+
+
+def translated_error(error):
+    """An error text ("Type: message") this module wrote in English (in the
+    student's kernel at grading), in the current language; others as they are."""
+    found = re.fullmatch(r"TypeError: it returned (.*), not a function", str(error), re.S)
+    if found:
+        return "TypeError: " + _("it returned {value}, not a function").format(value=found.group(1))
+    return error
 
 
 def called_name(call):
@@ -232,10 +271,13 @@ def blame_dependencies(report, own_test):
     if isinstance(raised, dict) and isinstance(raised.get("function"), str):
         dependency, error = raised["function"], str(raised.get("error", ""))[:300]
         caller = caller_of(dependency)
-        who = f"{dependency}, which {caller} calls," if caller else dependency
         if error.split(":", 1)[0] == "NotImplementedError":
-            return f"{who} raised NotImplementedError: write it first"
-        return f"{who} raised {error}: fix {dependency} first"
+            text = (_("{dependency}, which {caller} calls, raised NotImplementedError: write it first")
+                    if caller else _("{dependency} raised NotImplementedError: write it first"))
+        else:
+            text = (_("{dependency}, which {caller} calls, raised {error}: fix {dependency} first")
+                    if caller else _("{dependency} raised {error}: fix {dependency} first"))
+        return text.format(dependency=dependency, caller=caller, error=error)
     answered = report.get("own_answers")
     if not isinstance(answered, dict):
         return ""
@@ -243,8 +285,10 @@ def blame_dependencies(report, own_test):
     for dependency, count in answered.items():
         if isinstance(count, int) and count > 0 and own_test(str(dependency)) is False:
             caller = caller_of(dependency)
-            who = f"{caller} calls {dependency}, which" if caller else f"{dependency}, called here,"
-            sentences.append(f"{who} fails its own test: fix {dependency} first")
+            text = (_("{caller} calls {dependency}, which fails its own test: fix {dependency} first")
+                    if caller else
+                    _("{dependency}, called here, fails its own test: fix {dependency} first"))
+            sentences.append(text.format(dependency=dependency, caller=caller))
     return "; ".join(sentences)
 
 
@@ -360,7 +404,8 @@ def _run(function, inputs, probe, report=None):
     result = function(*inputs)
     if probe is not None:
         if not callable(result):
-            raise TypeError(f"it returned {describe(encode(result))}, not a function")
+            raise TypeError(_("it returned {value}, not a function").format(
+                value=describe(encode(result))))
         return result, encode([result(copy.deepcopy(p)) for p in probe])
     if not is_axes(result):
         return result, encode(result)
@@ -455,7 +500,7 @@ def _known_mistake(hint, wrong, inputs, probe=None):
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            _, value = _run(wrong, inputs, probe)
+            _result, value = _run(wrong, inputs, probe)
             return {"hint": hint, "value": value}
     except Exception as error:
         return {"hint": hint, "error": type(error).__name__}
@@ -656,7 +701,7 @@ class _Answers:
         inputs that cannot be read are left out: they match nothing."""
         if self._groups is None:
             members = {}
-            for i, (inputs, _) in enumerate(self.pairs):
+            for i, (inputs, _result) in enumerate(self.pairs):
                 try:
                     layout, numbers = flat(inputs)
                 except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
@@ -744,7 +789,7 @@ def _show_call(function, name, inputs):
     if owner is not None and not inspect.ismodule(owner) and hasattr(owner, "__dict__"):
         state = [f"{k} = {_show_input(v)}" for k, v in vars(owner).items() if not k.startswith("_")]
         if state:
-            call += f" with {', '.join(state)}"
+            call = _("{call} with {state}").format(call=call, state=", ".join(state))
     return call
 
 
@@ -753,9 +798,10 @@ def _show_input(value):
     if is_axes(value):
         return "ax"
     if is_function(value):
-        return label(value)
+        return _(label(value))
     text = " ".join(repr(value).split())
     if len(text) > 80:
         shape = getattr(value, "shape", None)
-        text = f"<array of shape {shape}>" if shape is not None else f"<{type(value).__name__}>"
+        text = (_("<array of shape {shape}>").format(shape=shape) if shape is not None
+                else f"<{type(value).__name__}>")
     return text

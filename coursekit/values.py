@@ -18,19 +18,26 @@ Besides numbers, arrays, sequences and dicts:
 """
 
 import math
+import re
 
 import numpy as np
+
+from coursekit.i18n import N_, _
 
 RTOL = 1e-6
 ATOL = 1e-8
 MAX_ELEMENTS = 100_000
 MAX_DEPTH = 8
+# what encode writes in place of a value too large or too deep (English in the
+# data; `describe` shows them in the current language)
+NESTED_TOO_DEEPLY = N_("(nested too deeply)")
+TOO_MANY_NUMBERS = N_("(an array of {count} numbers)")
 
 
 def encode(value, depth=0):
     """Return `value` as JSON-ready data: arrays, sequences, dicts, None."""
     if depth > MAX_DEPTH:
-        return {"type": "other", "repr": "(nested too deeply)"}
+        return {"type": "other", "repr": NESTED_TOO_DEEPLY}
     if value is None:
         return {"type": "none"}
     if is_axes(value):
@@ -50,7 +57,7 @@ def encode(value, depth=0):
         array = None
     if array is not None and array.dtype.kind in "biuf":
         if array.size > MAX_ELEMENTS:
-            return {"type": "other", "repr": f"(an array of {array.size} numbers)"}
+            return {"type": "other", "repr": TOO_MANY_NUMBERS.format(count=array.size)}
         data = [x if math.isfinite(x) else repr(x)
                 for x in np.asarray(array, dtype=float).ravel().tolist()]
         return {"type": "array", "shape": list(array.shape),
@@ -104,7 +111,7 @@ def compare(got, expected, rtol=RTOL, atol=ATOL):
     try:
         return _compare(got, expected, rtol, atol)
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
-        return "the result could not be read back as numbers"
+        return _("the result could not be read back as numbers")
 
 
 def describe(data, limit=200):
@@ -128,10 +135,18 @@ def describe(data, limit=200):
         if kind == "function":
             return _short(str(data["label"]), limit)
         if kind == "axes":
-            return f"an Axes with {len(data['lines'])} line(s)"
-        return _short(str(data.get("repr", "?")), limit)
+            return _("an Axes with {count} line(s)").format(count=len(data["lines"]))
+        return _short(_other(str(data.get("repr", "?"))), limit)
     except Exception:
-        return "(unreadable)"
+        return _("(unreadable)")
+
+
+def _other(text):
+    """The text `encode` wrote for a value it could not keep, in the current language."""
+    if text == NESTED_TOO_DEEPLY:
+        return _(NESTED_TOO_DEEPLY)
+    found = re.fullmatch(r"\(an array of (\d+) numbers\)", text)
+    return _(TOO_MANY_NUMBERS).format(count=found.group(1)) if found else text
 
 
 def flat(data):
@@ -176,20 +191,23 @@ def _layout(data, numbers):
 def _compare(got, expected, rtol, atol):
     kind = expected["type"]
     if got.get("type") == "none" and kind != "none":
-        return "it returned None; is a `return` statement missing?"
+        return _("it returned None; is a `return` statement missing?")
     if kind == "none":
-        return None if got.get("type") == "none" else f"expected None, got {describe(got)}"
+        return None if got.get("type") == "none" else _("expected None, got {got}").format(
+            got=describe(got))
     if kind == "function":
         same = got.get("type") == "function" and got.get("label") == expected["label"]
-        return None if same else f"expected the function {describe(expected)}, got {describe(got)}"
+        return None if same else _("expected the function {expected}, got {got}").format(
+            expected=_(describe(expected)), got=describe(got))
     if kind == "axes":
         return _compare_axes(got, expected, rtol, atol)
     if kind == "dict":
         if got.get("type") != "dict":
-            return f"expected a dict with keys {sorted(expected['items'])}, got {describe(got)}"
+            return _("expected a dict with keys {keys}, got {got}").format(
+                keys=sorted(expected["items"]), got=describe(got))
         missing = sorted(set(expected["items"]) - set(got["items"]))
         if missing:
-            return f"the returned dict has no key {missing[0]!r}"
+            return _("the returned dict has no key {key}").format(key=repr(missing[0]))
         for key, value in expected["items"].items():
             problem = _compare(got["items"][key], value, rtol, atol)
             if problem:
@@ -198,57 +216,66 @@ def _compare(got, expected, rtol, atol):
     if kind == "sequence":
         items = expected["items"]
         if got.get("type") != "sequence" or len(got["items"]) != len(items):
-            return f"expected {len(items)} values returned together, got {describe(got)}"
+            return _("expected {count} values returned together, got {got}").format(
+                count=len(items), got=describe(got))
         for i, (g, e) in enumerate(zip(got["items"], items)):
             problem = _compare(g, e, rtol, atol)
             if problem:
-                return f"item {i}: {problem}"
+                return _("item {index}: {problem}").format(index=i, problem=problem)
         return None
     if kind == "array":
         if got.get("type") == "sequence":
             for i, item in enumerate(got["items"]):
                 if _compare(item, expected, rtol, atol) is None:
-                    return (f"expected {describe(expected)} alone, got {len(got['items'])} values "
-                            f"returned together; item {i} is the expected result: return only it")
+                    return _("expected {expected} alone, got {count} values returned together; "
+                             "item {index} is the expected result: return only it").format(
+                        expected=describe(expected), count=len(got["items"]), index=i)
         if got.get("type") != "array":
-            return f"expected {describe(expected)}, got {describe(got)}"
+            return _("expected {expected}, got {got}").format(
+                expected=describe(expected), got=describe(got))
         want, have = _to_array(expected), _to_array(got)
         if want.ndim == 0 and have.size == 1 and have.ndim <= 2:
             have = have.reshape(())  # a single number may come back as (1,) or (1, 1)
         if want.shape != have.shape:
-            return (f"expected shape {want.shape}, got shape {have.shape}"
-                    f" (value {describe(got)})")
+            return _("expected shape {expected}, got shape {got} (value {value})").format(
+                expected=want.shape, got=have.shape, value=describe(got))
         same = np.isclose(have, want, rtol=rtol, atol=atol, equal_nan=True)
         if not same.all():
-            return f"expected {describe(expected)}, got {describe(got)}"
+            return _("expected {expected}, got {got}").format(
+                expected=describe(expected), got=describe(got))
         return None
-    return f"cannot compare with {describe(expected)}"
+    return _("cannot compare with {expected}").format(expected=describe(expected))
 
 
 def _compare_axes(got, expected, rtol, atol):
     """Compare what was drawn: the first lines, in order, as x and y data."""
     if got.get("type") != "axes":
-        return f"expected an Axes with the plot (return the Axes drawn on), got {describe(got)}"
+        return _("expected an Axes with the plot (return the Axes drawn on), got {got}").format(
+            got=describe(got))
     if got["on_given"] is not expected["on_given"]:
         if expected["on_given"]:
-            return ("it did not draw on the Axes it was given and return it: draw on `ax`, or "
-                    "on the current Axes (plt.gca()) when ax is None, not on a new figure")
-        return "it drew on the Axes it was given"
+            return _("it did not draw on the Axes it was given and return it: draw on `ax`, or "
+                     "on the current Axes (plt.gca()) when ax is None, not on a new figure")
+        return _("it drew on the Axes it was given")
     want, have = expected["lines"], got["lines"]
     if len(have) < len(want):
-        drawn = "nothing" if not have else f"{len(have)} line(s)"
-        return (f"it drew {drawn} on the Axes; expected {len(want)} lines, "
-                f"in this order: {_lines(want)}")
+        if not have:
+            return _("it drew nothing on the Axes; expected {count} lines, in this order: "
+                     "{lines}").format(count=len(want), lines=_lines(want))
+        return _("it drew {drawn} line(s) on the Axes; expected {count} lines, in this order: "
+                 "{lines}").format(drawn=len(have), count=len(want), lines=_lines(want))
     order = _drawn_order(want, have[:len(want)], rtol, atol)
     if order is not None and order != list(range(len(want))):
-        moved = ", ".join(f"the line expected {_nth(i + 1)} was drawn {_nth(j + 1)}"
-                          for i, j in enumerate(order) if i != j)
-        return f"it drew the right lines in the wrong order ({moved}): draw them in the order asked"
+        moved = ", ".join(_("the line expected {expected} was drawn {drawn}").format(
+            expected=_nth(i + 1), drawn=_nth(j + 1)) for i, j in enumerate(order) if i != j)
+        return _("it drew the right lines in the wrong order ({moved}): draw them in the order "
+                 "asked").format(moved=moved)
     for i, (want_line, have_line) in enumerate(zip(want, have)):
         for axis, w, h in zip("xy", want_line, have_line):
             problem = _compare(h, w, rtol, atol)
             if problem:
-                return f"line {i + 1} of the plot, its {axis} data: {problem}"
+                return _("line {number} of the plot, its {axis} data: {problem}").format(
+                    number=i + 1, axis=axis, problem=problem)
     return None
 
 
@@ -266,12 +293,13 @@ def _drawn_order(want, have, rtol, atol):
 
 
 def _nth(n):
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+    ordinal = {1: N_("1st"), 2: N_("2nd"), 3: N_("3rd")}.get(n, N_("{n}th"))
+    return _(ordinal).format(n=n)
 
 
 def _lines(lines):
-    return "; ".join(f"line {i + 1} with {len(x.get('data', []))} points"
-                     for i, (x, _) in enumerate(lines))
+    return "; ".join(_("line {number} with {count} points").format(
+        number=i + 1, count=len(x.get("data", []))) for i, (x, _y) in enumerate(lines))
 
 
 def _to_array(data):

@@ -9,7 +9,13 @@ marks).
 
 The expected results come from running the master notebook once, cached in
 `.coursekit-cache/` under the course root, keyed by the notebook's bytes and
-the code that writes and reads the reports.
+the code that writes and reads the reports (and the message catalogs).
+
+The verdicts are written in the language of the notebook graded, its
+`metadata.coursekit.language` (absent: English): the messages through
+coursekit.i18n's catalogs, the known-mistake hints too (their msgid is the
+English hint of the master), and each check's call as the reference run
+wrote it in that language (its report's `call_in`).
 """
 
 import base64
@@ -27,8 +33,9 @@ from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from coursekit import checks, values
+from coursekit import checks, i18n, values
 from coursekit.checks import REPORT_MIME
+from coursekit.i18n import _
 from coursekit.values import compare
 
 CACHE_DIR = ".coursekit-cache"
@@ -69,8 +76,8 @@ def run_reference(path, timeout=120):
         client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": os.path.dirname(path)}})
         coursekit_parent = os.path.dirname(os.path.dirname(os.path.realpath(checks.__file__)))
-        try:
-            client.execute(env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+        try:  # in English: the calls in other languages go in each report's call_in
+            client.execute(env=dict(os.environ, COURSEKIT_LANG=i18n.ENGLISH, PYTHONPATH=os.pathsep.join(
                 filter(None, [coursekit_parent, os.environ.get("PYTHONPATH")]))))
         finally:
             if km.has_kernel:  # nbclient leaves a kernel it was given running
@@ -99,7 +106,8 @@ _loaded = {}  # cache file -> reports, read once per process
 def reference_reports(path, cache_root):
     """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
     digest = hashlib.sha256()
-    for part in (path, checks.__file__, values.__file__, __file__):  # how reports are made too
+    catalogs = [str(i18n.catalog_path(lang)) for lang in i18n.languages()]
+    for part in (path, checks.__file__, values.__file__, i18n.__file__, __file__, *catalogs):
         with open(part, "rb") as file:
             digest.update(file.read())
     digest = digest.hexdigest()[:16]
@@ -132,12 +140,13 @@ def judge(expected, got, own_test=None):
     itself is named instead.
     """
     for i, want in enumerate(expected):
-        call = want["call"]
+        call = shown_call(want)
         if i >= len(got):
-            return f"{call}: no result came back (the test stopped before this check)"
+            return _("{call}: no result came back (the test stopped before this check)").format(
+                call=call)
         have = got[i]
         if not isinstance(have, dict) or have.get("function") != want["function"]:
-            return f"{call}: the test's checks did not run in their order"
+            return _("{call}: the test's checks did not run in their order").format(call=call)
         blame = _blame(want, have, own_test)
         if "error" in have:
             error = str(have["error"])[:300]
@@ -145,18 +154,36 @@ def judge(expected, got, own_test=None):
             if blame and isinstance(raised, dict) and raised.get("propagated") is True:
                 return f"{call}: {blame}"
             if error.startswith("NotImplementedError"):
-                return f"{call}: the function is not written yet (it raises NotImplementedError)"
+                return checks.not_written_text(call)
             removed = REMOVED_ALIAS.search(error)
             if removed:
-                name = removed.group(1)
-                return (f"{call} raised AttributeError: np.{name} no longer exists: it was an alias "
-                        f"of Python's built-in {name}, removed in NumPy 1.24. Write {name} instead")
+                return _("{call} raised AttributeError: np.{name} no longer exists: it was an alias "
+                         "of Python's built-in {name}, removed in NumPy 1.24. Write {name} "
+                         "instead").format(call=call, name=removed.group(1))
             wanted = values.describe(want["value"])
-            return _with_hint(f"{call} raised {error}; expected {wanted}", want, have, blame)
+            return _with_hint(checks.raised_text(call, error, wanted), want, have, blame)
         problem = compare(have.get("value"), want["value"], **want.get("tolerance", {}))
         if problem:
             return _with_hint(f"{call}: {problem}", want, have, blame)
     return None
+
+
+def shown_call(want):
+    """The call of the reference's check `want` as the current language shows it."""
+    shown = want.get("call_in")
+    lang = i18n.current_language()
+    if lang != i18n.ENGLISH and isinstance(shown, dict) and isinstance(shown.get(lang), str):
+        return shown[lang]
+    return want["call"]
+
+
+def notebook_language(nb):
+    """The language a notebook is written in: its metadata.coursekit.language, else English."""
+    try:
+        lang = nb.metadata.get("coursekit", {}).get("language")
+    except AttributeError:
+        return i18n.ENGLISH
+    return lang if isinstance(lang, str) else i18n.ENGLISH
 
 
 def _blame(want, have, own_test):
@@ -225,7 +252,7 @@ def _with_hint(problem, want, have, blame=""):
     explains the result without its dependencies)."""
     hint = likely_mistake(want, have)
     if hint is not None:
-        return f"{problem}. Likely mistake: {hint}"
+        return _("{problem}. Likely mistake: {hint}").format(problem=problem, hint=_(hint))
     return f"{problem} ({blame})" if blame else problem
 
 
@@ -238,7 +265,7 @@ def verdict_outputs(expected, outputs, own_test=None):
     kept = [nbformat.v4.new_output("display_data", data={"image/png": picture})
             for picture in map(picture_in, got[:len(expected)]) if picture]
     if problem is None:
-        passed = "".join(f"✔ {want['call']}\n" for want in expected)
+        passed = "".join(f"✔ {shown_call(want)}\n" for want in expected)
         return kept + [nbformat.v4.new_output("stream", name="stdout", text=passed)]
     return kept + [nbformat.v4.new_output("error", ename="AssertionError", evalue=problem,
                                           traceback=[f"✘ {problem}"])]
@@ -271,6 +298,10 @@ class ReferenceVerdict(ReferenceMixin, NbGraderPreprocessor):
     """Score each test cell by comparing its reports with the reference, here."""
 
     def preprocess(self, nb, resources):
+        with i18n.language(notebook_language(nb)):
+            return self._preprocess(nb, resources)
+
+    def _preprocess(self, nb, resources):
         expected = self._expected(resources)
         tests = {test_cell_id(cell): cell for cell in nb.cells if test_cell_id(cell) in expected}
         graded_names = [cell.metadata["nbgrader"].get("grade_id") for cell in nb.cells
