@@ -12,10 +12,16 @@ of a second each time, measured with cProfile:
   BeautifulSoup only to add accessibility attributes: this exporter adds the
   same attributes to the same tags with regular expressions.
 
+For a notebook in another language (`metadata.coursekit.language`, see
+coursekit.i18n), the words nbgrader's feedback template writes around the
+cells (Score, Test cell, Student's answer, Grade cell, (Top), ...) are put
+in that language; the verdicts in the cells are already (coursekit.verdict).
+
 nbgrader_config.py makes it `GenerateFeedback.exporter_class`; everything
 else is nbgrader's HTMLExporter.
 """
 
+import html as html_text
 import re
 
 from jinja2 import BytecodeCache
@@ -23,9 +29,29 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+from coursekit import i18n
+from coursekit.i18n import N_, _
+
 # the tags HTMLExporter makes focusable, and images that lack a text alternative
 FOCUSABLE = re.compile(r'(<div class="[^"]*\b(?:jp-Cell-inputWrapper|jp-OutputArea-output)\b[^"]*")')
 NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+# nbgrader's feedback template's own words, each where it writes them: (before, word, after)
+_HEADING = r'<li><a href="#[^"]*">'
+PAGE_WORDS = [
+    (r'<h4>[^<]*\(|</a> \(|<li class="late-penalty">[^<(]*\(|<span class="pull-right">\s*',
+     N_("Score"), r": "),
+    (_HEADING, N_("Test cell"), r"</a>"),
+    (_HEADING, N_("Coding free-response"), r"</a>"),
+    (_HEADING, N_("Written response"), r"</a>"),
+    (_HEADING, N_("Task"), r"</a>"),
+    (r'<li class="late-penalty">', N_("Late submission penalty"), r" \("),
+    (r'<a href="#top">', N_("(Top)"), r"</a>"),
+    (r'<span class="nbgrader-label">', N_("Student's answer"), r"</span>"),
+    (r'<span class="nbgrader-label">', N_("Student's task"), r"</span>"),
+    (r'<span class="nbgrader-label">', N_("Grade cell"), r": <code>"),
+    (r'<span class="nbgrader-label">', N_("Task"), r": <code>"),
+    (r"<b>", N_("Comments"), r":</b>"),
+]
 
 
 class MemoryBytecodeCache(BytecodeCache):
@@ -63,4 +89,18 @@ class FeedbackExporter(HTMLExporter):
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         # then its accessibility attributes
         html = NO_ALT.sub('<img alt="No description has been provided for this image"', html)
-        return FOCUSABLE.sub(r'\1 tabindex="0"', html), resources
+        html = FOCUSABLE.sub(r'\1 tabindex="0"', html)
+        lang = i18n.normalize(nb.metadata.get("coursekit", {}).get("language"))
+        if lang != i18n.ENGLISH:
+            with i18n.language(lang):
+                html = page_in_language(html)
+        return html, resources
+
+
+def page_in_language(html):
+    """The feedback page with its template's words in the current language."""
+    for before, word, after in PAGE_WORDS:
+        translated = html_text.escape(_(word), quote=False)
+        html = re.sub(f"({before}){re.escape(word)}({after})",
+                      lambda found: found.group(1) + translated + found.group(2), html)
+    return html

@@ -32,6 +32,7 @@ sample-kernel-dies                   1              0              2   # sigmoid
 sample-tampers-test-cells            1              0              2   # test cells emptied, renamed, deleted, points raised
 sample-renamed-notebook              1              2              2   # correct, saved as "01_sigmoid (1).ipynb"
 sample-stray-notebook                1              2              2   # correct, beside an empty Untitled.ipynb
+sample-korean                        1              0              0   # the Korean edition: sigmoid has the sign wrong, sigmoid_derivative left unwritten
 """,
     "02_reshape": """
                             test_image2vector
@@ -112,6 +113,7 @@ sample-scratch-cells              1                      1                 1    
 
 HINTS = """
 sample-partly-wrong   01_sigmoid     the sign of the exponent is flipped
+sample-korean         01_sigmoid     지수의 부호가 반대입니다
 sample-wrong-shape    02_reshape     this is a row of shape (1, n)
 sample-wrong-axis     02_reshape     the values are in Fortran (column-major) order
 sample-slips          02_reshape     the depth is fixed at 3
