@@ -259,7 +259,12 @@ def _with_hint(problem, want, have, blame=""):
 def verdict_outputs(expected, outputs, own_test=None):
     """The outputs a test cell keeps after grading: the pictures the student's
     functions drew, then a line per check or the failure (an error output,
-    which nbgrader scores as failed, showing the ✘ message alone)."""
+    which nbgrader scores as failed, showing the ✘ message alone).
+
+    The lines are in the current language.  The failure's `evalue`, which
+    no page shows but the instructor's report reads (coursekit.report), is
+    in English whatever the notebook's language, so that the report counts
+    a mistake once across a class that mixes editions."""
     got = reports_in(outputs)
     problem = judge(expected, got, own_test)
     kept = [nbformat.v4.new_output("display_data", data={"image/png": picture})
@@ -267,7 +272,11 @@ def verdict_outputs(expected, outputs, own_test=None):
     if problem is None:
         passed = "".join(f"✔ {shown_call(want)}\n" for want in expected)
         return kept + [nbformat.v4.new_output("stream", name="stdout", text=passed)]
-    return kept + [nbformat.v4.new_output("error", ename="AssertionError", evalue=problem,
+    english = problem
+    if i18n.current_language() != i18n.ENGLISH:
+        with i18n.language(i18n.ENGLISH):
+            english = judge(expected, got, own_test)
+    return kept + [nbformat.v4.new_output("error", ename="AssertionError", evalue=english,
                                           traceback=[f"✘ {problem}"])]
 
 

@@ -18,6 +18,7 @@ from coursekit import i18n
 from coursekit.values import encode
 from coursekit.verdict import judge, reference_reports, verdict_outputs
 
+ENGLISH_HINT = "the sign of the exponent is flipped: the sigmoid is 1 / (1 + e^(-x)), np.exp(-x)"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 KOREAN = re.compile(r"[\uac00-\ud7a3]")
 
@@ -178,6 +179,11 @@ def test_the_verdict_is_written_in_the_notebooks_language():
                       "의심되는 실수: math.exp는 수 하나만 받습니다. 배열의 모든 원소에 적용하려면 "
                       "np.exp를 쓰세요")
     assert shown[-1].text == "✔ 한국어 호출\n"  # the call as the reference run wrote it in Korean
+    with i18n.language("ko"):
+        failed = verdict_outputs([want], [nbformat.v4.new_output("display_data", data={
+            "application/vnd.coursekit.check+json": got})])
+    # the student reads Korean; the instructor's report reads the evalue, in English
+    assert failed[-1].traceback == [f"✘ {korean}"] and failed[-1].evalue == english
 
 
 def test_compiled_catalogs_are_read_by_the_standard_library(tmp_path):
@@ -269,6 +275,9 @@ def test_a_korean_submissions_feedback_shows_its_failures_and_hint_in_korean(tmp
     assert "01_sigmoid (점수: 1.0 / 5.0)" in korean and ">테스트 셀</a> (점수: 0.0 / 2.0)" in korean
     assert ">학생 답안<" in korean and ">채점 셀: <code>test_sigmoid</code>" in korean
     assert not re.search(r"Score|Student's answer|Grade cell|Test cell|\(Top\)", korean)
+    graded = nbformat.read(course / "autograded/sample-korean/01_sigmoid/01_sigmoid.ipynb", as_version=4)
+    evalues = [o.evalue for c in graded.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert evalues[0].endswith("Likely mistake: " + ENGLISH_HINT)  # for the instructor's report
     english = (course / "feedback/sample-korean-as-english/01_sigmoid/01_sigmoid.html").read_text()
     assert ("sigmoid(array([1, 2, 3])): expected [0.73105858 0.88079708 0.95257413], got "
             "[0.26894142 0.11920292 0.04742587]. Likely mistake: the sign of the exponent is flipped"
