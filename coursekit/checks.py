@@ -64,6 +64,13 @@ what is compared is what was drawn on the Axes it was given (the first Axes
 among the inputs, or the current Axes when none is given and a figure is
 open), and the check shows that picture.
 
+Every message is in the student's language (coursekit.i18n): env
+COURSEKIT_LANG, else coursekit/LANGUAGE, else English; `shown_as` texts,
+labels and hints are looked up in the same catalogs by their English.  In
+the grader's reference run each report also carries its call in every
+catalog's language (`call_in`), for feedback in the submitted notebook's
+language.
+
 `mistake(function, hint, wrong)` names a mistake students make.  The
 instructor writes these in a hidden block of the master notebook.  In the
 grader's own run of that notebook (and only there: `record_mistakes()`), every

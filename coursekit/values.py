@@ -32,6 +32,7 @@ MAX_DEPTH = 8
 # data; `describe` shows them in the current language)
 NESTED_TOO_DEEPLY = N_("(nested too deeply)")
 TOO_MANY_NUMBERS = N_("(an array of {count} numbers)")
+UNNAMED = N_("a function")  # a function's label when it has no name (messages translate it)
 
 
 def encode(value, depth=0):
@@ -71,7 +72,7 @@ def label(function):
     """How a function is named in messages: its label (coursekit.checks.labelled),
     else its name, else "a function"."""
     name = getattr(function, "coursekit_label", None) or getattr(function, "__name__", "")
-    return name if name and name != "<lambda>" else "a function"
+    return name if name and name != "<lambda>" else UNNAMED
 
 
 def is_function(value):
