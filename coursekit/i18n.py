@@ -62,6 +62,10 @@ KEYWORDS = {"_": None, "N_": None}
 # in the masters: the calls whose strings a student reads, and the argument that holds them
 SHOWN_ARGUMENTS = {"mistake": (1, "hint"), "labelled": (1, "label")}
 SHOWN_KEYWORDS = {"check": "shown_as"}
+# the auto comment of each master string in the catalogs: where a student reads it
+IN_FEEDBACK = "a known-mistake hint: shown in the feedback only"
+IN_HIDDEN_TEST = "a hidden test's text: shown in the feedback only"
+IN_VISIBLE_TEST = "shown by a test cell of the student's notebook"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 _chosen = contextvars.ContextVar("coursekit_language", default=None)
@@ -173,12 +177,14 @@ def _read_po(path):
     return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
 
 
-def compile_catalogs(dest_dir, langs=None, locale_dir=LOCALE_DIR):
+def compile_catalogs(dest_dir, langs=None, locale_dir=LOCALE_DIR, feedback=False):
     """Compile each catalog to DEST_DIR/<lang>/LC_MESSAGES/coursekit.mo (Babel);
     fuzzy and empty entries are left out (English shows).  Returns the paths.
 
     The student pack calls this with its coursekit/locale folder: the kernel
-    then reads the .mo with the standard library alone.
+    then reads the .mo with the standard library alone.  What only the
+    feedback shows (the known-mistake hints, hidden tests' texts) is left
+    out unless `feedback` is true: those are the grader's, not the pack's.
     """
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
@@ -186,12 +192,23 @@ def compile_catalogs(dest_dir, langs=None, locale_dir=LOCALE_DIR):
     for lang in langs or languages(locale_dir):
         with open(catalog_path(lang, locale_dir), "rb") as file:
             catalog = read_po(file, locale=lang)
+        if not feedback:
+            for message in list(catalog):
+                if message.id and not shown_in_kernel(message):
+                    catalog.delete(message.id, context=message.context)
         target = catalog_path(lang, dest_dir, ext=".mo")
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as file:
             write_mo(file, catalog)
         written.append(target)
     return written
+
+
+def shown_in_kernel(message):
+    """Whether a catalog entry may be shown by a check in the student's kernel:
+    a message of coursekit's code, or a text of a visible test cell."""
+    return (any(not str(f).startswith("source/") for f, _ in message.locations)
+            or IN_VISIBLE_TEST in message.auto_comments)
 
 
 # -- extraction (for translators and the tests) --------------------------------
@@ -235,8 +252,24 @@ def extract_notebook(fileobj, keywords, comment_tags, options):
             continue
     finder = _ShownStrings(trees)
     for index, tree in trees:
-        for text, lineno in finder.shown_in(tree):
-            yield index + 1, None, text, [f"shown to students (cell {index + 1}, line {lineno})"]
+        hidden = _hidden_lines(cells[index])
+        for text, lineno, function in finder.shown_in(tree):
+            where = (IN_FEEDBACK if function == "mistake" else
+                     IN_HIDDEN_TEST if lineno in hidden else IN_VISIBLE_TEST)
+            yield index + 1, None, text, [where]
+
+
+def _hidden_lines(code):
+    """The line numbers of a cell's hidden test blocks."""
+    hidden, inside = set(), False
+    for number, line in enumerate(code.splitlines(), 1):
+        if line.strip().startswith("### BEGIN HIDDEN TESTS"):
+            inside = True
+        if inside:
+            hidden.add(number)
+        if line.strip().startswith("### END HIDDEN TESTS"):
+            inside = False
+    return hidden
 
 
 def _code_of(cell):
@@ -283,7 +316,7 @@ class _ShownStrings:
                 argument = _argument(node, None, SHOWN_KEYWORDS[node.func.id])
             if argument is not None:
                 for text in self.resolve(argument, parents, set()):
-                    yield text, node.lineno
+                    yield text, node.lineno, node.func.id
 
     def resolve(self, expr, parents, seen):
         text = _string(expr)

@@ -50,8 +50,15 @@ def test_the_extraction_finds_the_code_messages_and_the_masters_strings():
     assert any(i.startswith("dw was not divided by m") for i in ids)
     assert "SimpleNet().W after np.random.seed({0})" in ids  # shown_as
     assert "sum of the squared column sums" in ids  # labelled
-    hints = [m for m in template if any(f.startswith("source/") for f, _ in m.locations)]
-    assert len(hints) > 100
+    from_masters = [m for m in template if any(f.startswith("source/") for f, _ in m.locations)]
+    assert len(from_masters) > 100
+    # what the student pack may hold: code messages and the texts of visible test cells
+    shown = {m.id for m in template if i18n.shown_in_kernel(m)}
+    assert "expected {expected}, got {got}" in shown and "0.01x² + 0.1x" in shown
+    assert "propagate(w = {0}, b = {1}, X = {2}, Y = {3}), its grads['dw']" in shown
+    assert not {m.id for m in template if i18n.IN_FEEDBACK in m.auto_comments} & shown
+    assert "W after numerical_gradient(f = sum of w³, W) with W = {0}" in shown  # visible and hidden
+    assert "sum of the squared column sums" not in shown  # a hidden test's only
 
 
 def test_every_hint_and_call_the_reference_run_shows_is_in_the_catalogs(graded_course):
@@ -193,6 +200,11 @@ def test_compiled_catalogs_are_read_by_the_standard_library(tmp_path):
         f"{lang}/LC_MESSAGES/coursekit.mo" for lang in i18n.languages()]
     korean = gettext.translation("coursekit", localedir=tmp_path, languages=["ko"])
     assert korean.gettext("{call} gives the expected result") == "{call}의 결과가 기댓값과 같습니다"
+    # the hints are the grader's: not in what the student pack holds, unless asked for
+    assert korean.gettext(ENGLISH_HINT) == ENGLISH_HINT
+    i18n.compile_catalogs(tmp_path / "all", feedback=True)
+    everything = gettext.translation("coursekit", localedir=tmp_path / "all", languages=["ko"])
+    assert everything.gettext(ENGLISH_HINT).startswith("지수의 부호가 반대입니다")
 
 
 # -- (c) the kernel's check speaks the student's language ---------------------------
