@@ -27,8 +27,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from coursekit.messages import compile_catalogs
+
 ROOT = Path(__file__).resolve().parent.parent
-HELPER = ["__init__.py", "checks.py", "values.py"]
+HELPER = ["__init__.py", "checks.py", "values.py", "i18n.py"]
 TO_RUN_THEM = ["jupyterlab", "ipykernel"]  # what opens and runs the notebooks
 LOCAL = {"coursekit"}  # provided by the pack itself (`-e .`)
 
@@ -114,6 +116,8 @@ def build(out, root=ROOT, through=None, lang="en"):
             shutil.copy(notebook, target)
     for name in HELPER:
         shutil.copy(root / "coursekit" / name, out / "coursekit" / name)
+    # the helper's messages in every language, compiled (no hints: they are the grader's)
+    compile_catalogs(out / "coursekit" / "locale")
     if lang != "en":
         (out / "coursekit" / "LANGUAGE").write_text(lang + "\n")
     pins = needed_pins(imported_modules(out), pinned(root / "requirements.txt"))

@@ -178,7 +178,7 @@ HINTS = samples.rows(samples.HINTS)
 def test_feedback_names_the_likely_mistake(graded_course, student, assignment, hint):
     course, _ = graded_course
     html = (course / f"feedback/{student}/{assignment}/{assignment}.html").read_text()
-    assert re.search(f"Likely mistake: [^<]*{re.escape(escape(hint))}", html)
+    assert re.search(f"(Likely mistake|의심되는 실수): [^<]*{re.escape(escape(hint))}", html)
 
 
 def test_feedback_of_a_wrong_plot_shows_the_picture_and_what_was_wrong(graded_course):

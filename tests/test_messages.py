@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po, write_po
 from nbclient import NotebookClient
 
 from conftest import ROOT, course_with, grade
-from coursekit import i18n
+from coursekit import i18n, messages
 from coursekit.values import encode
 from coursekit.verdict import judge, reference_reports, verdict_outputs
 
@@ -36,11 +36,11 @@ def test_there_is_a_korean_catalog():
 
 @pytest.mark.parametrize("lang", i18n.languages())
 def test_every_message_and_hint_is_translated_and_no_entry_is_obsolete(lang):
-    assert i18n.problems(lang) == []
+    assert messages.problems(lang) == []
 
 
 def test_the_extraction_finds_the_code_messages_and_the_masters_strings():
-    template = i18n.extract()
+    template = messages.extract()
     ids = {m.id for m in template if m.id}
     assert "expected {expected}, got {got}" in ids  # coursekit/values.py
     assert "{problem}. Likely mistake: {hint}" in ids  # coursekit/verdict.py
@@ -53,10 +53,10 @@ def test_the_extraction_finds_the_code_messages_and_the_masters_strings():
     from_masters = [m for m in template if any(f.startswith("source/") for f, _ in m.locations)]
     assert len(from_masters) > 100
     # what the student pack may hold: code messages and the texts of visible test cells
-    shown = {m.id for m in template if i18n.shown_in_kernel(m)}
+    shown = {m.id for m in template if messages.shown_in_kernel(m)}
     assert "expected {expected}, got {got}" in shown and "0.01x² + 0.1x" in shown
     assert "propagate(w = {0}, b = {1}, X = {2}, Y = {3}), its grads['dw']" in shown
-    assert not {m.id for m in template if i18n.IN_FEEDBACK in m.auto_comments} & shown
+    assert not {m.id for m in template if messages.IN_FEEDBACK in m.auto_comments} & shown
     assert "W after numerical_gradient(f = sum of w³, W) with W = {0}" in shown  # visible and hidden
     assert "sum of the squared column sums" not in shown  # a hidden test's only
 
@@ -65,7 +65,7 @@ def test_every_hint_and_call_the_reference_run_shows_is_in_the_catalogs(graded_c
     """The extractor reads the masters without running them: the reference
     run's own reports prove it missed no hint, and give each call in Korean."""
     course, _ = graded_course
-    ids = {m.id for m in i18n.extract() if m.id}
+    ids = {m.id for m in messages.extract() if m.id}
     for master in sorted(course.glob("source/*/*.ipynb")):
         for reports in reference_reports(str(master), str(course)).values():
             for want in reports:
@@ -125,10 +125,10 @@ BREAKAGES = {
 @pytest.mark.parametrize("breakage", BREAKAGES)
 def test_a_broken_copy_fails_the_catalog_check(tmp_path, breakage):
     root = broken_copy(tmp_path)
-    assert i18n.problems("ko", root) == []  # the copy as it is passes
+    assert messages.problems("ko", root) == []  # the copy as it is passes
     breaks, expected = BREAKAGES[breakage]
     breaks(root)
-    found = i18n.problems("ko", root)
+    found = messages.problems("ko", root)
     for fragment in expected:
         assert any(fragment in line for line in found), (fragment, found)
 
@@ -139,9 +139,9 @@ def test_a_broken_copy_fails_the_catalog_check(tmp_path, breakage):
 def test_every_translation_has_the_english_placeholders(lang):
     for message in catalog(lang):
         if message.id and message.string:
-            assert i18n.placeholders(message.string) == i18n.placeholders(message.id), message.id
+            assert messages.placeholders(message.string) == messages.placeholders(message.id), message.id
             if any(f.startswith("coursekit/") for f, _ in message.locations):  # filled in by name
-                names = {p.strip("{}") for p in i18n.placeholders(message.id)}
+                names = {p.strip("{}") for p in messages.placeholders(message.id)}
                 message.string.format(**{n: "x" for n in names})
 
 
@@ -194,14 +194,14 @@ def test_the_verdict_is_written_in_the_notebooks_language():
 
 def test_compiled_catalogs_are_read_by_the_standard_library(tmp_path):
     import gettext
-    written = i18n.compile_catalogs(tmp_path)
+    written = messages.compile_catalogs(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         f"{lang}/LC_MESSAGES/coursekit.mo" for lang in i18n.languages()]
     korean = gettext.translation("coursekit", localedir=tmp_path, languages=["ko"])
     assert korean.gettext("{call} gives the expected result") == "{call}의 결과가 기댓값과 같습니다"
     # the hints are the grader's: not in what the student pack holds, unless asked for
     assert korean.gettext(ENGLISH_HINT) == ENGLISH_HINT
-    i18n.compile_catalogs(tmp_path / "all", feedback=True)
+    messages.compile_catalogs(tmp_path / "all", feedback=True)
     everything = gettext.translation("coursekit", localedir=tmp_path / "all", languages=["ko"])
     assert everything.gettext(ENGLISH_HINT).startswith("지수의 부호가 반대입니다")
 
@@ -252,7 +252,7 @@ def test_a_pack_with_a_language_file_and_compiled_catalogs_speaks_korean(tmp_pat
     helper.mkdir(parents=True)
     for name in ("__init__.py", "checks.py", "values.py", "i18n.py"):
         shutil.copy(ROOT / "coursekit" / name, helper / name)
-    i18n.compile_catalogs(helper / "locale")
+    messages.compile_catalogs(helper / "locale")
     (helper / "LANGUAGE").write_text("ko\n")
     env = kernel_env(PYTHONPATH=str(helper.parent))
     failed, _ = run_cells(tmp_path, env)

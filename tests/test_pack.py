@@ -33,7 +33,9 @@ def test_the_pack_holds_lessons_exercises_and_the_check_helper_only(built):
     expected = ({f"notebooks/{p.name}" for p in ROOT.glob("notebooks/*.ipynb")}
                 | {f"release/{p.parent.name}/{p.name}" for p in ROOT.glob("release/*/*.ipynb")}
                 | {"coursekit/__init__.py", "coursekit/checks.py", "coursekit/values.py",
-                   "requirements.txt", "pyproject.toml", "README.md"})
+                   "coursekit/i18n.py", "requirements.txt", "pyproject.toml", "README.md"}
+                | {f"coursekit/locale/{p.parent.parent.name}/LC_MESSAGES/coursekit.mo"
+                   for p in ROOT.glob("coursekit/locale/*/LC_MESSAGES/coursekit.po")})
     assert files == expected
     with zipfile.ZipFile(archive) as zipped:
         assert {n.split("/", 1)[1] for n in zipped.namelist() if not n.endswith("/")} == expected
@@ -43,7 +45,7 @@ def test_nothing_in_the_pack_gives_an_answer_away(built):
     out, _ = built
     for path in out.rglob("*"):
         if path.is_file():
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8", errors="replace")  # .mo catalogs are binary
             secrets = NOTEBOOK_SECRETS if path.suffix == ".ipynb" else SECRETS
             assert not [s for s in secrets if s in text], path
     sources = {p.read_text() for p in ROOT.glob("source/*/*.ipynb")}
