@@ -24,10 +24,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 
 import nbformat
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
@@ -62,26 +63,39 @@ def reports_in(outputs):
             if out.get("output_type") == "display_data" and REPORT_MIME in out.get("data", {})]
 
 
+class _IpcKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager, over ipc sockets in a private folder."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._private = tempfile.mkdtemp(prefix="ck-ref-")
+        self.transport = "ipc"
+        self.ip = os.path.join(self._private, "kernel")
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self._private, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
+
+
 def run_reference(path, timeout=120):
     """Execute the master notebook at `path`; return {grade_id: [reports]}."""
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(
         "import coursekit.checks\ncoursekit.checks.record_mistakes()"))
-    with tempfile.TemporaryDirectory(prefix="ck-ref-") as private:
-        # ipc sockets in a folder of our own, as the sandboxed kernels use (not
-        # TCP, which ipykernel warns is unencrypted); the kernel imports the
-        # coursekit this process runs, wherever the environment's install points
-        km = KernelManager(kernel_name="python3", transport="ipc",
-                           ip=os.path.join(private, "kernel"))
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": os.path.dirname(path)}})
-        coursekit_parent = os.path.dirname(os.path.dirname(os.path.realpath(checks.__file__)))
-        try:  # in English: the calls in other languages go in each report's call_in
-            client.execute(env=dict(os.environ, COURSEKIT_LANG=i18n.ENGLISH, PYTHONPATH=os.pathsep.join(
-                filter(None, [coursekit_parent, os.environ.get("PYTHONPATH")]))))
-        finally:
-            if km.has_kernel:  # nbclient leaves a kernel it was given running
-                km.shutdown_kernel(now=True)
+    # ipc sockets in a folder of its own, as the sandboxed kernels use (not TCP,
+    # which ipykernel warns is unencrypted); the kernel imports the coursekit
+    # this process runs, wherever the environment's install points; nbclient
+    # owns the kernel manager, so it stops the kernel, also in a forked worker
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            kernel_manager_class=_IpcKernelManager,
+                            resources={"metadata": {"path": os.path.dirname(path)}})
+    coursekit_parent = os.path.dirname(os.path.dirname(os.path.realpath(checks.__file__)))
+    # in English: the calls in other languages go in each report's call_in
+    client.execute(env=dict(os.environ, COURSEKIT_LANG=i18n.ENGLISH, PYTHONPATH=os.pathsep.join(
+        filter(None, [coursekit_parent, os.environ.get("PYTHONPATH")]))))
     expected = {}
     for cell in nb.cells:
         grade_id = test_cell_id(cell)

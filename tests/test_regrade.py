@@ -84,3 +84,25 @@ def test_the_fingerprint_follows_master_config_code_and_files(tmp_path):
     # a renamed notebook graded under its expected name is another plan
     assert fingerprints.fingerprint(course, "sample-correct", A, {f"{A}.ipynb": "x.ipynb"},
                                     third[0]) != now()[1]
+
+
+def _reference_in_child(queue):
+    from coursekit.verdict import run_reference
+    queue.put(sorted(run_reference(str(ROOT / "source/03_normalize/03_normalize.ipynb"))))
+
+
+def test_a_forked_worker_can_run_a_reference_after_the_grader_ran_one():
+    """Workers are forked from the grader, which has run reference notebooks:
+    a worker whose cache missed must be able to run one too (a kernel manager
+    driven through a helper thread of the parent's hung there)."""
+    import multiprocessing
+    from coursekit.verdict import run_reference
+    run_reference(str(ROOT / "source/02_reshape/02_reshape.ipynb"))
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_reference_in_child, args=(queue,))
+    child.start()
+    child.join(90)
+    if child.is_alive():
+        child.kill()
+    assert not child.is_alive() and queue.get(timeout=1) == ["test_normalize_rows"]
