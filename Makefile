@@ -13,14 +13,16 @@ SANDBOX ?= on
 export COURSEKIT_SANDBOX := $(SANDBOX)
 
 # LANG=ko picks the Korean edition for make release and make student-pack
-# (the exercises and lessons built from locale/ko/ by coursekit.translate).
-# Anything else, the shell's own locale included, is the English edition.
-EDITION := $(if $(filter ko,$(LANG)),ko,en)
+# (the exercises and lessons built from locale/ko/ by coursekit.translate):
+# any language with a folder in locale/. Anything else, the shell's own
+# locale (C.UTF-8, en_US.UTF-8) included, is the English edition.
+EDITION := $(if $(and $(LANG),$(wildcard locale/$(LANG)/.)),$(LANG),en)
 export COURSEKIT_EDITION := $(EDITION)
-ifeq ($(EDITION),ko)
+ifneq ($(EDITION),en)
 override LANG := C.UTF-8
 export LANG
 endif
+TRANSLATED := $(notdir $(patsubst %/.,%,$(wildcard locale/*/.)))
 
 .PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser postgres translations
 
@@ -87,17 +89,17 @@ postgres:
 # dependencies, on a stamp per assignment; make clean removes the stamps with
 # the gradebook).
 RELEASED := .coursekit-cache/released-$(EDITION)
-release: $(if $(filter ko,$(EDITION)),translations) $(ASSIGNMENTS:%=$(RELEASED)/%)
+release: $(if $(filter-out en,$(EDITION)),translations) $(ASSIGNMENTS:%=$(RELEASED)/%)
 
 .SECONDEXPANSION:
 $(RELEASED)/%: $$(shell find source/% -type f) $$(wildcard locale/$(EDITION)/source/%.po) nbgrader_config.py $(VENV)/.installed
-	@echo "nbgrader generate_assignment $* --force$(if $(filter ko,$(EDITION)), (Korean, into release-ko/))"
+	@echo "nbgrader generate_assignment $* --force$(if $(filter-out en,$(EDITION)), (edition $(EDITION), into release-$(EDITION)/))"
 	@$(BIN)/nbgrader generate_assignment $* --force --log-level=ERROR
 	@mkdir -p $(RELEASED) && touch $@
 
-# The translated notebooks (build/ko/): lessons and masters from locale/ko/.
+# The translated notebooks (build/<lang>/): lessons and masters from locale/<lang>/.
 translations: $(VENV)/.installed
-	@$(BIN)/python -m coursekit.translate build ko >/dev/null
+	@for lang in $(TRANSLATED); do $(BIN)/python -m coursekit.translate build $$lang >/dev/null || exit 1; done
 
 # The instructor's JupyterLab, at the course root (the formgrader's links need it).
 # Jupyter refuses to run as root unless told: containers often are root.

@@ -29,7 +29,7 @@ import time
 from queue import Empty
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_hook, run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
@@ -182,8 +182,12 @@ class ExecuteWithReference(ReferenceMixin, Execute):
                 pass
         try:
             return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
+        except (DeadKernelError, CellTimeoutError) as error:
+            # a kernel killed past a limit shows as dead, or, on a busy
+            # machine, as output that never came
             limit = getattr(self.km, "limit_hit", None)
+            if not limit and isinstance(error, CellTimeoutError):
+                raise
             if limit:  # the whole tree was killed: what ran before keeps its results
                 self._limit_hit = limit
                 text = LIMIT_HIT.format(limit=limit)

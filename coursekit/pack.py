@@ -28,6 +28,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from coursekit.messages import compile_catalogs
+from coursekit.translate import languages
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPER = ["__init__.py", "checks.py", "values.py", "i18n.py"]
@@ -49,22 +50,6 @@ instructor asks. (As root, in a container, add `--allow-root` to the second
 command.)
 """
 
-README_KO = """# {course}: 학생용 꾸러미
-
-    python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
-    .venv/bin/jupyter lab
-
-JupyterLab이 이 폴더에서 열립니다. 레슨은 `notebooks/`에, 연습 문제는
-`release/<섹션>/`에 있습니다. 연습 문제마다 각 함수의 본문을
-`raise NotImplementedError()` 자리에 직접 작성하고, 바로 아래의 테스트 셀을
-실행하세요. ✔는 함수가 문서에 적힌 결과를 낸다는 뜻이고, ✘는 무엇을 기대했고
-무엇이 돌아왔는지 알려 줍니다. 채점할 때는 다른 입력으로도 확인하므로, 각 함수가
-독스트링이 허용하는 모든 입력에서 올바르게 동작하도록 만드세요. 연습 문제
-노트북은 담당 강사가 안내하는 방법으로 제출합니다. (컨테이너 안에서 root로
-실행한다면 두 번째 명령에 `--allow-root`를 덧붙이세요.)
-"""
-
-READMES = {"en": README, "ko": README_KO}
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=61"]
@@ -126,7 +111,8 @@ def build(out, root=ROOT, through=None, lang="en"):
         "# those require, at the course's pinned versions; the last line installs the check helper.\n"
         + "".join(f"{name}=={version}\n" for name, version in pins) + "-e .\n")
     (out / "pyproject.toml").write_text(PYPROJECT)
-    (out / "README.md").write_text(READMES[lang].format(course=course_id(root)), encoding="utf-8")
+    readme = README if lang == "en" else (root / "locale" / lang / "pack-README.md").read_text(encoding="utf-8")
+    (out / "README.md").write_text(readme.format(course=course_id(root)), encoding="utf-8")
     return Path(shutil.make_archive(str(out), "zip", out.parent, out.name))
 
 
@@ -241,7 +227,7 @@ def main(argv=None):
     parser.add_argument("--out", default="student-pack", help="folder to write (default student-pack)")
     parser.add_argument("--through", metavar="ASSIGNMENT",
                         help="pack only the sections up to this one, e.g. 05_losses (default: all)")
-    parser.add_argument("--lang", default="en", choices=sorted(READMES),
+    parser.add_argument("--lang", default="en", choices=["en", *languages()],
                         help="the edition (default en; ko: the Korean lessons and exercises)")
     args = parser.parse_args(argv)
     try:

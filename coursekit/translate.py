@@ -42,7 +42,12 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = {"ko": "한국어"}
+
+
+def languages(root=ROOT):
+    """The translated editions: a folder of catalogs each in locale/ (e.g. ko)."""
+    return sorted(p.name for p in (Path(root) / "locale").iterdir() if p.is_dir())
+
 KINDS = ("notebooks", "source")
 
 
@@ -229,8 +234,10 @@ def problems(lang, root=ROOT):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["update", "build", "check"])
-    parser.add_argument("lang", choices=sorted(LANGUAGES))
+    parser.add_argument("lang", help="a language code: ko (update starts a new one)")
     args = parser.parse_args(argv)
+    if args.command != "update" and args.lang not in languages():
+        parser.error(f"no catalogs for {args.lang!r} in locale/ (there are: {', '.join(languages())})")
     if args.command == "update":
         todo = update(args.lang)
         for path, cell_id, why in todo:

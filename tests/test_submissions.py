@@ -61,3 +61,12 @@ def test_a_renamed_notebook_is_graded_under_its_name_and_strays_are_ignored(tmp_
                      ("bob", "01_sigmoid"): "ignored 'Untitled.ipynb' (not part of the assignment)"}
     assert failures == {("cid", "01_sigmoid"): "no 01_sigmoid.ipynb but 2 other notebooks "
                         "(draft.ipynb, final.ipynb): rename the one to grade to 01_sigmoid.ipynb"}
+
+
+def test_every_sample_submission_carries_what_nbgrader_submit_leaves():
+    """release_feedback needs each submission's timestamp.txt and submission_secret.txt."""
+    folders = [p for p in (ROOT / "submitted").glob("*/*") if p.is_dir()]
+    assert folders
+    missing = [str(p.relative_to(ROOT)) for p in folders
+               if not (p / "timestamp.txt").is_file() or not (p / "submission_secret.txt").is_file()]
+    assert missing == []
