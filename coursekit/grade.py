@@ -32,7 +32,8 @@ from coursekit.report import FOLDER, write_report
 from coursekit.submitted import submissions
 from coursekit.verdict import ReferenceFailure, reference_reports
 from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, add_students, grade_all,
-                               limit_hit, nbgrader, nbgrader_api, reason_from)
+                               limit_hit, nbgrader, nbgrader_api, quiet_about_old_notebooks,
+                               reason_from)
 
 
 def in_gradebook(db_url, assignments):
@@ -108,6 +109,7 @@ def grade(argv=None):
                         help="grade every submission again, changed or not")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupted)  # `kill`, as Ctrl-C: stop and clean up
+    quiet_about_old_notebooks()
     root = Path.cwd()
     if not (root / "submitted").is_dir():
         parser.error("no submitted/ folder here: run this from the course root")

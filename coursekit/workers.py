@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
@@ -98,8 +99,20 @@ def start_worker():
     """Read the course's nbgrader configuration, once per worker process."""
     global _api
     die_with_parent()
+    quiet_about_old_notebooks()
     share_across_submissions()
     _api = nbgrader_api(prestart_kernel=True)
+
+
+def quiet_about_old_notebooks():
+    """Say nothing on the instructor's screen about notebooks saved without cell ids.
+
+    Jupyter before nbformat 4.5 (and nbformat 3 files) saved none; nbformat
+    adds them as it reads, and warns each time (MissingIDFieldWarning), which
+    is nothing the instructor can act on.
+    """
+    from nbformat.validator import MissingIDFieldWarning
+    warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
 
 
 def die_with_parent():

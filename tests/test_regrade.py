@@ -21,21 +21,23 @@ def graded_line(output):
 
 
 def test_a_rerun_grades_only_what_changed(tmp_path):
-    course = course_with(tmp_path, [("sample-correct", A), ("sample-partly-wrong", A)])
+    # sample-old-format (nbformat 3, no cell ids) once made nbformat warn on the screen
+    course = course_with(tmp_path, [("sample-correct", A), ("sample-partly-wrong", A),
+                                    ("sample-old-format", A)])
     done = grade(course, "--workers", "2")
     # the instructor's screen: no SQLAlchemy warnings on a student's first grade (see
     # workers.py), no "Kernel is running over TCP" from the reference runs (verdict.py)
     assert done.stderr == "", done.stderr
     first = done.stdout
-    assert graded_line(first) == "grading 2 submission(s) with 2 worker(s)"
+    assert graded_line(first) == "grading 3 submission(s) with 2 worker(s)"
     before = scores(course)
-    assert before == {"sample-correct": 5, "sample-partly-wrong": 2}
+    assert before == {"sample-correct": 5, "sample-partly-wrong": 2, "sample-old-format": 5}
     page = course / "feedback" / "sample-correct" / A / f"{A}.html"
     feedback = page.read_bytes()
 
     again = grade(course, "--workers", "2").stdout
     assert graded_line(again).startswith("grading 0 submission(s)")
-    assert "2 unchanged since their last grade" in again
+    assert "3 unchanged since their last grade" in again
     assert scores(course) == before
     assert page.read_bytes() == feedback
     # the table still shows every grade, none as "not graded"
@@ -46,10 +48,10 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
                 course / "submitted" / "sample-correct" / A / f"{A}.ipynb")
     resubmitted = grade(course, "--workers", "2").stdout
     assert graded_line(resubmitted).startswith("grading 1 submission(s)")
-    assert scores(course) == {"sample-correct": 2, "sample-partly-wrong": 2}
+    assert scores(course) == {"sample-correct": 2, "sample-partly-wrong": 2, "sample-old-format": 5}
 
     forced = grade(course, "--workers", "2", "--force").stdout
-    assert graded_line(forced) == "grading 2 submission(s) with 2 worker(s)"
+    assert graded_line(forced) == "grading 3 submission(s) with 2 worker(s)"
 
 
 def test_a_submission_whose_feedback_is_gone_is_graded_again(tmp_path):
