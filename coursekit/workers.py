@@ -105,11 +105,12 @@ def start_worker():
 
 
 def quiet_about_old_notebooks():
-    """Say nothing on the instructor's screen about notebooks saved without cell ids.
+    """Say nothing on the instructor's screen about cells without ids.
 
-    Jupyter before nbformat 4.5 (and nbformat 3 files) saved none; nbformat
-    adds them as it reads, and warns each time (MissingIDFieldWarning), which
-    is nothing the instructor can act on.
+    nbgrader restores a test cell a student deleted without giving it an id
+    (and Jupyter before nbformat 4.5 saved none); nbformat adds them as it
+    validates, and warns (MissingIDFieldWarning): nothing the instructor can
+    act on.
     """
     from nbformat.validator import MissingIDFieldWarning
     warnings.filterwarnings("ignore", category=MissingIDFieldWarning)

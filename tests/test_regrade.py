@@ -21,9 +21,9 @@ def graded_line(output):
 
 
 def test_a_rerun_grades_only_what_changed(tmp_path):
-    # sample-old-format (nbformat 3, no cell ids) once made nbformat warn on the screen
+    # sample-tampers-test-cells (deleted cells restored without ids) made nbformat warn on the screen
     course = course_with(tmp_path, [("sample-correct", A), ("sample-partly-wrong", A),
-                                    ("sample-old-format", A)])
+                                    ("sample-tampers-test-cells", A)])
     done = grade(course, "--workers", "2")
     # the instructor's screen: no SQLAlchemy warnings on a student's first grade (see
     # workers.py), no "Kernel is running over TCP" from the reference runs (verdict.py)
@@ -31,7 +31,7 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
     first = done.stdout
     assert graded_line(first) == "grading 3 submission(s) with 2 worker(s)"
     before = scores(course)
-    assert before == {"sample-correct": 5, "sample-partly-wrong": 2, "sample-old-format": 5}
+    assert before == {"sample-correct": 5, "sample-partly-wrong": 2, "sample-tampers-test-cells": 3}
     page = course / "feedback" / "sample-correct" / A / f"{A}.html"
     feedback = page.read_bytes()
 
@@ -48,7 +48,7 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
                 course / "submitted" / "sample-correct" / A / f"{A}.ipynb")
     resubmitted = grade(course, "--workers", "2").stdout
     assert graded_line(resubmitted).startswith("grading 1 submission(s)")
-    assert scores(course) == {"sample-correct": 2, "sample-partly-wrong": 2, "sample-old-format": 5}
+    assert scores(course) == {"sample-correct": 2, "sample-partly-wrong": 2, "sample-tampers-test-cells": 3}
 
     forced = grade(course, "--workers", "2", "--force").stdout
     assert graded_line(forced) == "grading 3 submission(s) with 2 worker(s)"
