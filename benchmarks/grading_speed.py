@@ -20,6 +20,7 @@ are graded again).  `--no-serial` skips nbgrader's serial run.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -125,10 +126,12 @@ def reruns(folder, cores, assignments):
     same = outputs(folder) == before and table(again) == table(first)
     print(f"{'re-run, nothing changed':64} {wall:7.1f}s   grades, feedback and table identical: {same}")
     resubmitted = ["student-000", "student-001", "student-002"]
-    for student in resubmitted:  # each resubmits its first assignment, as the blank sample
-        a = assignments[0]
-        shutil.copy(ROOT / "submitted" / "sample-blank" / a / f"{a}.ipynb",
-                    folder / "submitted" / student / a / f"{a}.ipynb")
+    for student in resubmitted:  # each resubmits its first assignment, with a note added
+        path = folder / "submitted" / student / assignments[0] / f"{assignments[0]}.ipynb"
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        notebook["cells"].append({"cell_type": "markdown", "id": "resubmitted", "metadata": {},
+                                  "source": "Resubmitted after the deadline."})
+        path.write_text(json.dumps(notebook), encoding="utf-8")
     wall, output = grade()
     line = next(line for line in output.splitlines() if line.startswith("grading "))
     print(f"{'re-run after three resubmissions':64} {wall:7.1f}s   ({line})")
