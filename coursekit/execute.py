@@ -34,16 +34,18 @@ from nbclient.util import run_hook, run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
+from coursekit import i18n
 from coursekit.checks import STUBS_FILE
+from coursekit.i18n import N_
 from coursekit.sandbox import KERNEL_DIRS, Sandbox, SandboxKernelManager
-from coursekit.verdict import ReferenceMixin, test_cell_id
+from coursekit.verdict import ReferenceMixin, notebook_language, test_cell_id
 
 MAX_RESTARTS = 3
-NOTEBOOK_TIMEOUT = "the notebook's time limit was reached before this cell could run"
-KERNEL_DIED = ("the kernel stopped while running this cell (the code exited Python, "
-               "crashed or ran out of memory); it was restarted to grade the rest")
-LIMIT_HIT = "the submission was stopped in this cell: it went past {limit}"
-NOT_RUN_AFTER_LIMIT = "not run: the submission was stopped earlier, past {limit}"
+NOTEBOOK_TIMEOUT = N_("the notebook's time limit was reached before this cell could run")
+KERNEL_DIED = N_("the kernel stopped while running this cell (the code exited Python, "
+                 "crashed or ran out of memory); it was restarted to grade the rest")
+LIMIT_HIT = N_("the submission was stopped in this cell: it went past {limit}")
+NOT_RUN_AFTER_LIMIT = N_("not run: the submission was stopped earlier, past {limit}")
 
 
 # The kernel started ahead for the next notebook this process grades:
@@ -138,15 +140,11 @@ class ExecuteWithReference(ReferenceMixin, Execute):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and self._limit_hit:
-            text = NOT_RUN_AFTER_LIMIT.format(limit=self._limit_hit)
-            cell.outputs = [nbformat.v4.new_output(
-                "error", ename="SubmissionLimit", evalue=text, traceback=[f"SubmissionLimit: {text}"])]
+            cell.outputs = [self._error("SubmissionLimit", NOT_RUN_AFTER_LIMIT, limit=self._limit_hit)]
             return cell, resources
         left = self._deadline - time.monotonic()
         if cell.cell_type == "code" and left <= 0:
-            cell.outputs = [nbformat.v4.new_output(
-                "error", ename="NotebookTimeout", evalue=NOTEBOOK_TIMEOUT,
-                traceback=[f"NotebookTimeout: {NOTEBOOK_TIMEOUT}"])]
+            cell.outputs = [self._error("NotebookTimeout", NOTEBOOK_TIMEOUT)]
             return cell, resources
         self.timeout = max(1, min(self._cell_timeout, int(left)))
         if self.timeout < self._cell_timeout:
@@ -189,21 +187,29 @@ class ExecuteWithReference(ReferenceMixin, Execute):
             if not limit and isinstance(error, CellTimeoutError):
                 raise
             if limit:  # the whole tree was killed: what ran before keeps its results
-                self._limit_hit = limit
-                text = LIMIT_HIT.format(limit=limit)
+                self._limit_hit = (limit, getattr(self.km, "limit_message", None))
                 self.log.warning("Stopped past %s", limit)
-                cell.outputs.append(nbformat.v4.new_output(
-                    "error", ename="SubmissionLimit", evalue=text,
-                    traceback=[f"SubmissionLimit: {text}"]))
+                cell.outputs.append(self._error("SubmissionLimit", LIMIT_HIT, limit=self._limit_hit))
                 return cell, resources
             self._revive(index)
-            cell.outputs.append(nbformat.v4.new_output(
-                "error", ename="KernelDied", evalue=KERNEL_DIED,
-                traceback=[f"KernelDied: {KERNEL_DIED}"]))
+            cell.outputs.append(self._error("KernelDied", KERNEL_DIED))
             return cell, resources
         finally:
             if answers:
                 _remove(stubs)
+
+    def _error(self, ename, message, limit=None):
+        """An error output: `message` in English in its evalue (which the grade
+        report and coursekit.grade read), in the notebook's language where the
+        student reads it; `limit` is (English text, (msgid, value)) of a limit."""
+        fields = {} if limit is None else {"limit": limit[0]}
+        english = message.format(**fields)
+        with i18n.language(notebook_language(self.nb)):
+            if limit is not None and limit[1] is not None:
+                fields["limit"] = i18n._(limit[1][0]).format(value=limit[1][1])
+            shown = i18n._(message).format(**fields)
+        return nbformat.v4.new_output("error", ename=ename, evalue=english,
+                                      traceback=[f"{ename}: {shown}"])
 
     def _revive(self, index):
         """Restart a kernel that died in cell `index` and run the cells above again.

@@ -46,6 +46,7 @@ from traitlets import Bool, Int
 from traitlets.config import Configurable
 
 import coursekit
+from coursekit.i18n import N_
 
 SANDBOX_UID = 65534  # nobody
 # Where kernels' private folders go, if set (coursekit.grade: one folder per
@@ -95,6 +96,15 @@ class Sandbox(Configurable):
                                      "the cells left when they are up are not run.").tag(config=True)
 
 
+# What a submission went past, as messages say it (coursekit.i18n translates them).
+LIMITS = {
+    "processes": N_("its process limit ({value} processes at once)"),
+    "memory": N_("its memory limit ({value} MiB for all its processes together)"),
+    "cpu": N_("its CPU time limit ({value} s for all its processes together)"),
+    "disk": N_("its disk limit ({value} MiB written in its folder)"),
+}
+
+
 class SubmissionLimits:
     """Watches one kernel's process tree; past a limit, kills all of it.
 
@@ -112,7 +122,8 @@ class SubmissionLimits:
         self.root = psutil.Process(pid)
         self.workdir = workdir
         self.sandbox = sandbox
-        self.hit = None
+        self.hit = None  # which limit, in English: "its memory limit (2048 MiB ...)"
+        self.hit_message = None  # (its msgid, value), to say it in another language
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="coursekit-limits", daemon=True)
         self._thread.start()
@@ -128,16 +139,17 @@ class SubmissionLimits:
                 tree = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 return  # the kernel is gone
-            hit = self._over(tree)
-            if hit:
-                self.hit = hit
+            over = self._over(tree)
+            if over:
+                self.hit_message = over
+                self.hit = over[0].format(value=over[1])
                 kill_tree(self.root)
                 return
 
     def _over(self, tree):
         limits = self.sandbox
         if len(tree) > limits.max_processes:
-            return f"its process limit ({limits.max_processes} processes at once)"
+            return LIMITS["processes"], limits.max_processes
         memory = cpu = 0
         for process in tree:
             try:
@@ -148,11 +160,11 @@ class SubmissionLimits:
             except psutil.Error:
                 continue
         if memory > limits.memory_mb * 2**20:
-            return f"its memory limit ({limits.memory_mb} MiB for all its processes together)"
+            return LIMITS["memory"], limits.memory_mb
         if cpu > limits.cpu_seconds:
-            return f"its CPU time limit ({limits.cpu_seconds} s for all its processes together)"
+            return LIMITS["cpu"], limits.cpu_seconds
         if folder_size(self.workdir) > limits.disk_mb * 2**20:
-            return f"its disk limit ({limits.disk_mb} MiB written in its folder)"
+            return LIMITS["disk"], limits.disk_mb
         return None
 
 
@@ -286,8 +298,13 @@ class SandboxKernelManager(AsyncKernelManager):
 
     @property
     def limit_hit(self):
-        """Which limit stopped the kernel (see SubmissionLimits), or None."""
+        """Which limit stopped the kernel, in English (see SubmissionLimits), or None."""
         return self.limits.hit if self.limits is not None else None
+
+    @property
+    def limit_message(self):
+        """(msgid, value) of the limit that stopped the kernel, or None."""
+        return self.limits.hit_message if self.limits is not None else None
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -296,3 +296,20 @@ def test_a_korean_submissions_feedback_shows_its_failures_and_hint_in_korean(tmp
     assert "의심되는 실수" not in english and "점수" not in english
     assert ">Student's answer<" in english and "01_sigmoid (Score: 1.0 / 5.0)" in english
 
+
+
+def test_what_grading_itself_says_is_in_the_notebooks_language():
+    """A kernel that died, a notebook past its time, a submission past a limit:
+    the student reads it in their notebook's language; the evalue, which the
+    grader and its report read, stays English."""
+    from coursekit.execute import KERNEL_DIED, LIMIT_HIT, ExecuteWithReference
+    from coursekit.sandbox import LIMITS
+    limit = (LIMITS["memory"].format(value=2048), (LIMITS["memory"], 2048))
+    for lang, word in (("ko", "메모리 제한"), ("en", "memory limit")):
+        execute = ExecuteWithReference()
+        execute.nb = nbformat.v4.new_notebook(metadata={"coursekit": {"language": lang}})
+        stopped = execute._error("SubmissionLimit", LIMIT_HIT, limit=limit)
+        assert stopped.evalue == "the submission was stopped in this cell: it went past " + limit[0]
+        assert word in stopped.traceback[0]
+        died = execute._error("KernelDied", KERNEL_DIED)
+        assert bool(KOREAN.search(died.traceback[0])) is (lang == "ko")
