@@ -106,6 +106,14 @@ def read_catalog(path, lang):
         return read_po(file, locale=lang)
 
 
+def editions(lang, root=ROOT):
+    """(kind, name, English notebook, its catalog's path, the catalog) of every notebook."""
+    for kind, name, path in english_notebooks(root):
+        target = catalog_path(lang, kind, name, root)
+        yield (kind, name, json.loads(path.read_text(encoding="utf-8")), target,
+               read_catalog(target, lang))
+
+
 def translations(catalog):
     """{cell id: (English source, translation, fuzzy)} of a notebook's catalog."""
     return {m.context: (m.id, m.string, m.fuzzy) for m in catalog if m.id and m.context}
@@ -114,10 +122,8 @@ def translations(catalog):
 def update(lang, root=ROOT):
     """Write each catalog anew from its English notebook; return what needs translating."""
     todo = []
-    for kind, name, path in english_notebooks(root):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        target = catalog_path(lang, kind, name, root)
-        old = translations(read_catalog(target, lang))
+    for _, _, notebook, target, before_update in editions(lang, root):
+        old = translations(before_update)
         catalog = Catalog(locale=lang)
         for cell_id, english in prose_cells(notebook):
             before = old.get(cell_id)
@@ -156,9 +162,7 @@ def translated(notebook, catalog, lang):
 def build(lang, root=ROOT):
     """Write every translated notebook under build/<lang>/; return their paths."""
     written = []
-    for kind, name, path in english_notebooks(root):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        catalog = read_catalog(catalog_path(lang, kind, name, root), lang)
+    for kind, name, notebook, _, catalog in editions(lang, root):
         target = built_path(lang, kind, name, root)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(translated(notebook, catalog, lang), indent=1,
@@ -205,10 +209,8 @@ MOSTLY_LATIN = 0.5
 def problems(lang, root=ROOT):
     """What is wrong with the `lang` edition: [(catalog, cell id, what)]."""
     found = []
-    for kind, name, path in english_notebooks(root):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        where = catalog_path(lang, kind, name, root)
-        known = translations(read_catalog(where, lang))
+    for _, _, notebook, where, catalog in editions(lang, root):
+        known = translations(catalog)
         cells = {cell["id"]: cell for cell in notebook["cells"]}
         current = dict(prose_cells(notebook))
         for cell_id, english in current.items():
