@@ -31,9 +31,9 @@ from coursekit import fingerprints, sandbox
 from coursekit.report import FOLDER, write_report
 from coursekit.submitted import submissions
 from coursekit.verdict import ReferenceFailure, reference_reports
-from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, add_students, grade_all,
-                               limit_hit, nbgrader, nbgrader_api, quiet_about_old_notebooks,
-                               reason_from)
+from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, WorkersCannotGrade, add_students,
+                               grade_all, limit_hit, nbgrader, nbgrader_api,
+                               quiet_about_old_notebooks, reason_from)
 
 
 def in_gradebook(db_url, assignments):
@@ -155,6 +155,9 @@ def grade(argv=None):
     try:
         failures.update(grade_all(to_grade, args.workers, args.timeout, args.scheduler,
                                   on_done=lambda key, reason: graded.append(remember(key, reason))))
+    except WorkersCannotGrade as error:
+        print(f"Nothing was graded: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted: {len(graded)} of {len(to_grade)} submission(s) done and kept; "
               "run again to grade the rest", file=sys.stderr)

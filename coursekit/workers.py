@@ -305,6 +305,8 @@ def grade_on_dask(todo, workers, scheduler, on_done=None):
     else:
         cluster, client = None, Client(scheduler)
     try:
+        if cluster is None:  # workers on other machines: check that they can grade
+            require_on_workers(client, root, nbgrader_api().coursedir.db_url)
         futures = {client.submit(grade_task, root, *key, plan, pure=False): key
                    for key, plan in todo.items()}
         return wait_for_all(futures, on_done=on_done)
@@ -312,6 +314,45 @@ def grade_on_dask(todo, workers, scheduler, on_done=None):
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class WorkersCannotGrade(RuntimeError):
+    """Some Dask workers lack what grading needs; the message says which and what."""
+
+
+def require_on_workers(client, root, db_url):
+    """Raise WorkersCannotGrade unless every Dask worker has what grading needs."""
+    from coursekit import sandbox
+    lacking = client.run(missing_on_worker, root, db_url, sandbox.requested())
+    problems = [f"  {worker}: {what}" for worker, missing in sorted(lacking.items())
+                for what in missing]
+    if not lacking:
+        problems = ["  the scheduler has no workers"]
+    if problems:
+        raise WorkersCannotGrade("Dask workers that cannot grade this course:\n" + "\n".join(problems))
+
+
+def missing_on_worker(root, db_url, sandboxed):
+    """What this machine lacks to grade the course at `root` into `db_url`: [text]."""
+    missing = []
+    if not os.path.isfile(os.path.join(root, "nbgrader_config.py")):
+        missing.append(f"the course folder at {root} (share it, at the same path, on every worker)")
+    if sandboxed and not all(shutil.which(program) for program in ("bwrap", "prlimit")):
+        missing.append("bubblewrap and prlimit, for the grading sandbox (apt-get install bubblewrap)")
+    try:
+        import sqlalchemy
+        if db_url.startswith("sqlite") and not os.path.isfile(db_url.split("///", 1)[-1]):
+            raise OSError("no such file")
+        engine = sqlalchemy.create_engine(db_url)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except Exception as error:
+        missing.append(f"the gradebook {db_url} ({type(error).__name__}: {error}; "
+                       "workers on several machines need one they all reach, such as PostgreSQL)")
+    return missing
 
 
 def grade_task(root, student, assignment, plan):
