@@ -187,9 +187,9 @@ class ExecuteWithReference(ReferenceMixin, Execute):
             if not limit and isinstance(error, CellTimeoutError):
                 raise
             if limit:  # the whole tree was killed: what ran before keeps its results
-                self._limit_hit = (limit, getattr(self.km, "limit_message", None))
-                self.log.warning("Stopped past %s", limit)
-                cell.outputs.append(self._error("SubmissionLimit", LIMIT_HIT, limit=self._limit_hit))
+                self._limit_hit = limit
+                self.log.warning("Stopped past %s", limit[0].format(value=limit[1]))
+                cell.outputs.append(self._error("SubmissionLimit", LIMIT_HIT, limit=limit))
                 return cell, resources
             self._revive(index)
             cell.outputs.append(self._error("KernelDied", KERNEL_DIED))
@@ -201,13 +201,11 @@ class ExecuteWithReference(ReferenceMixin, Execute):
     def _error(self, ename, message, limit=None):
         """An error output: `message` in English in its evalue (which the grade
         report and coursekit.grade read), in the notebook's language where the
-        student reads it; `limit` is (English text, (msgid, value)) of a limit."""
-        fields = {} if limit is None else {"limit": limit[0]}
-        english = message.format(**fields)
+        student reads it; `limit` is the (message, value) of a limit (sandbox.LIMITS)."""
+        english = message.format(limit=limit and limit[0].format(value=limit[1]))
         with i18n.language(notebook_language(self.nb)):
-            if limit is not None and limit[1] is not None:
-                fields["limit"] = i18n._(limit[1][0]).format(value=limit[1][1])
-            shown = i18n._(message).format(**fields)
+            shown = i18n._(message).format(
+                limit=limit and i18n._(limit[0]).format(value=limit[1]))
         return nbformat.v4.new_output("error", ename=ename, evalue=english,
                                       traceback=[f"{ename}: {shown}"])
 

@@ -31,6 +31,7 @@ nbgrader_config.py).
 """
 
 import argparse
+import functools
 import os
 import shutil
 import signal
@@ -108,8 +109,9 @@ LIMITS = {
 class SubmissionLimits:
     """Watches one kernel's process tree; past a limit, kills all of it.
 
-    `hit` then says which limit and its value, e.g. "its memory limit
-    (2048 MiB for all its processes together)".  The tree is read every
+    `over` then holds which limit, as its message and value (a msgid of
+    LIMITS, 2048), and `hit` says it in English: "its memory limit (2048 MiB
+    for all its processes together)".  The tree is read every
     `interval` seconds with psutil: memory as the sum of proportional set
     sizes (a forked child's pages shared with its parent count once), CPU
     as user and system time of the live processes and the children they
@@ -122,8 +124,7 @@ class SubmissionLimits:
         self.root = psutil.Process(pid)
         self.workdir = workdir
         self.sandbox = sandbox
-        self.hit = None  # which limit, in English: "its memory limit (2048 MiB ...)"
-        self.hit_message = None  # (its msgid, value), to say it in another language
+        self.over = None  # (message, value) of the limit the tree went past
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="coursekit-limits", daemon=True)
         self._thread.start()
@@ -139,12 +140,15 @@ class SubmissionLimits:
                 tree = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 return  # the kernel is gone
-            over = self._over(tree)
-            if over:
-                self.hit_message = over
-                self.hit = over[0].format(value=over[1])
+            self.over = self._over(tree)
+            if self.over:
                 kill_tree(self.root)
                 return
+
+    @property
+    def hit(self):
+        """Which limit stopped the tree, in English, or None."""
+        return self.over[0].format(value=self.over[1]) if self.over else None
 
     def _over(self, tree):
         limits = self.sandbox
@@ -262,21 +266,50 @@ def check_available():
         raise SandboxUnavailable(UNAVAILABLE.format(why=f"a test run failed ({why})"))
 
 
-class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels run in the sandbox, reached over ipc."""
+class IpcKernelManager(AsyncKernelManager):
+    """A kernel manager that talks to its kernel over ipc sockets in a private
+    folder of its own (removed with the kernel), not over TCP: nothing else on
+    the machine can connect, and ipykernel has nothing to warn about."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.sandbox = Sandbox(parent=self)
         self._private_dir = None
-        self.limits = None  # SubmissionLimits of the running kernel
-        if self.sandbox.enabled:
-            require_sandbox_programs()
+        if self.over_ipc():
             # short path: ipc socket names must fit in 107 bytes
             self._private_dir = tempfile.mkdtemp(prefix="ck-", dir=os.environ.get(KERNEL_DIRS))
             self.transport = "ipc"
             self.ip = os.path.join(self._private_dir, "kernel")
             self.connection_file = os.path.join(self._private_dir, "kernel.json")
+
+    def over_ipc(self):
+        """Whether to reach the kernel over ipc (always, here)."""
+        return True
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if self._private_dir and not restart:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
+
+
+class SandboxKernelManager(IpcKernelManager):
+    """A kernel manager whose kernels run in the sandbox, reached over ipc."""
+
+    def __init__(self, **kwargs):
+        self.limits = None  # SubmissionLimits of the running kernel
+        super().__init__(**kwargs)
+
+    @functools.cached_property
+    def sandbox(self):
+        return Sandbox(parent=self)
+
+    def over_ipc(self):
+        """Over ipc when sandboxed (its network namespace has no TCP to reach), once
+        the sandbox's programs are known to be there."""
+        if self.sandbox.enabled:
+            require_sandbox_programs()
+        return self.sandbox.enabled
 
     @property
     def kernel_spec(self):
@@ -298,13 +331,8 @@ class SandboxKernelManager(AsyncKernelManager):
 
     @property
     def limit_hit(self):
-        """Which limit stopped the kernel, in English (see SubmissionLimits), or None."""
-        return self.limits.hit if self.limits is not None else None
-
-    @property
-    def limit_message(self):
-        """(msgid, value) of the limit that stopped the kernel, or None."""
-        return self.limits.hit_message if self.limits is not None else None
+        """(message, value) of the limit that stopped the kernel (see SubmissionLimits), or None."""
+        return self.limits.over if self.limits is not None else None
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -318,8 +346,6 @@ class SandboxKernelManager(AsyncKernelManager):
         if self.limits is not None and not restart:
             self.limits.stop()
         await super()._async_cleanup_resources(restart=restart)
-        if self._private_dir and not restart:
-            shutil.rmtree(self._private_dir, ignore_errors=True)
 
     cleanup_resources = _async_cleanup_resources
 

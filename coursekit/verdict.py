@@ -24,11 +24,8 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
@@ -36,6 +33,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from coursekit import checks, i18n, values
 from coursekit.checks import REPORT_MIME
+from coursekit.sandbox import IpcKernelManager
 from coursekit.i18n import _
 from coursekit.values import compare
 
@@ -63,23 +61,6 @@ def reports_in(outputs):
             if out.get("output_type") == "display_data" and REPORT_MIME in out.get("data", {})]
 
 
-class _IpcKernelManager(AsyncKernelManager):
-    """nbclient's kernel manager, over ipc sockets in a private folder."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._private = tempfile.mkdtemp(prefix="ck-ref-")
-        self.transport = "ipc"
-        self.ip = os.path.join(self._private, "kernel")
-
-    async def _async_cleanup_resources(self, restart=False):
-        await super()._async_cleanup_resources(restart=restart)
-        if not restart:
-            shutil.rmtree(self._private, ignore_errors=True)
-
-    cleanup_resources = _async_cleanup_resources
-
-
 def run_reference(path, timeout=120):
     """Execute the master notebook at `path`; return {grade_id: [reports]}."""
     nb = nbformat.read(path, as_version=4)
@@ -90,7 +71,7 @@ def run_reference(path, timeout=120):
     # this process runs, wherever the environment's install points; nbclient
     # owns the kernel manager, so it stops the kernel, also in a forked worker
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            kernel_manager_class=_IpcKernelManager,
+                            kernel_manager_class=IpcKernelManager,
                             resources={"metadata": {"path": os.path.dirname(path)}})
     coursekit_parent = os.path.dirname(os.path.dirname(os.path.realpath(checks.__file__)))
     # in English: the calls in other languages go in each report's call_in

@@ -304,12 +304,13 @@ def test_what_grading_itself_says_is_in_the_notebooks_language():
     grader and its report read, stays English."""
     from coursekit.execute import KERNEL_DIED, LIMIT_HIT, ExecuteWithReference
     from coursekit.sandbox import LIMITS
-    limit = (LIMITS["memory"].format(value=2048), (LIMITS["memory"], 2048))
+    limit = (LIMITS["memory"], 2048)
     for lang, word in (("ko", "메모리 제한"), ("en", "memory limit")):
         execute = ExecuteWithReference()
         execute.nb = nbformat.v4.new_notebook(metadata={"coursekit": {"language": lang}})
         stopped = execute._error("SubmissionLimit", LIMIT_HIT, limit=limit)
-        assert stopped.evalue == "the submission was stopped in this cell: it went past " + limit[0]
+        assert stopped.evalue == ("the submission was stopped in this cell: it went past "
+                                  "its memory limit (2048 MiB for all its processes together)")
         assert word in stopped.traceback[0]
         died = execute._error("KernelDied", KERNEL_DIED)
         assert bool(KOREAN.search(died.traceback[0])) is (lang == "ko")
