@@ -87,16 +87,13 @@ class Record:
         self._engine = _engine(db_url)
 
     def graded(self, student, assignment, value):
+        """Keep `value` as the submission's fingerprint (None: forget it, grade it next time)."""
         with self._engine.begin() as connection:  # one transaction: never half a row
             connection.execute(sa.delete(graded).where(
                 graded.c.student == student, graded.c.assignment == assignment))
-            connection.execute(sa.insert(graded).values(
-                student=student, assignment=assignment, fingerprint=value))
-
-    def forget(self, student, assignment):
-        with self._engine.begin() as connection:
-            connection.execute(sa.delete(graded).where(
-                graded.c.student == student, graded.c.assignment == assignment))
+            if value is not None:
+                connection.execute(sa.insert(graded).values(
+                    student=student, assignment=assignment, fingerprint=value))
 
     def close(self):
         self._engine.dispose()

@@ -141,25 +141,23 @@ def grade(argv=None):
           + (f"; {kept} unchanged since their last grade (--force grades them again)"
              if kept else ""), flush=True)
     record = fingerprints.Record(db_url)
+    finished = []
 
-    def remember(key, reason):
-        if reason:
-            record.forget(*key)
-        else:
-            record.graded(*key, now[key])
+    def remember(key, reason):  # a submission that failed is graded again next time
+        finished.append(key)
+        record.graded(*key, None if reason else now[key])
 
     # the kernels' private folders, with those a worker leaves behind when it exits
     kernel_dirs = tempfile.mkdtemp(prefix="ck-run-")
     os.environ[sandbox.KERNEL_DIRS] = kernel_dirs
-    graded = []
     try:
         failures.update(grade_all(to_grade, args.workers, args.timeout, args.scheduler,
-                                  on_done=lambda key, reason: graded.append(remember(key, reason))))
+                                  on_done=remember))
     except WorkersCannotGrade as error:
         print(f"Nothing was graded: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted: {len(graded)} of {len(to_grade)} submission(s) done and kept; "
+        print(f"\ninterrupted: {len(finished)} of {len(to_grade)} submission(s) done and kept; "
               "run again to grade the rest", file=sys.stderr)
         return 130
     finally:
