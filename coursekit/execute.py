@@ -32,7 +32,7 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_hook, run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Bool
+from traitlets import Bool, Integer
 
 from coursekit import i18n
 from coursekit.checks import STUBS_FILE
@@ -58,6 +58,11 @@ class ExecuteWithReference(ReferenceMixin, Execute):
 
     prestart_kernel = Bool(False, help="Start the next notebook's kernel while this one "
                                        "runs (for a process that grades many).").tag(config=True)
+    # nbclient waits 4 s for a cell's last output after its reply: a worker on
+    # a busy machine (every core grading, a submission filling memory) can
+    # take longer, and the whole notebook would then fail to grade
+    iopub_timeout = Integer(30, help="Seconds to wait for a cell's outputs after "
+                                     "it finished.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
@@ -183,7 +188,7 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         except (DeadKernelError, CellTimeoutError) as error:
             # a kernel killed past a limit shows as dead, or, on a busy
             # machine, as output that never came
-            limit = getattr(self.km, "limit_hit", None)
+            limit = self._limit_after(error)
             if not limit and isinstance(error, CellTimeoutError):
                 raise
             if limit:  # the whole tree was killed: what ran before keeps its results
@@ -197,6 +202,18 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         finally:
             if answers:
                 _remove(stubs)
+
+    def _limit_after(self, error):
+        """The limit that stopped the kernel, if one did: a kernel that timed out
+        may be in the middle of being killed, so its watchdog gets a moment."""
+        limit = getattr(self.km, "limit_hit", None)
+        watching = getattr(self.km, "limits", None)
+        if limit or not isinstance(error, CellTimeoutError) or watching is None:
+            return limit
+        deadline = time.monotonic() + 10 * watching.interval
+        while watching.over is None and time.monotonic() < deadline:
+            time.sleep(watching.interval / 2)
+        return watching.over
 
     def _error(self, ename, message, limit=None):
         """An error output: `message` in English in its evalue (which the grade
