@@ -240,6 +240,8 @@ def test_two_students_fetch_submit_and_get_their_own_feedback_through_the_hub(hu
         # students have the Assignment List, not the formgrader (deploy/students/)
         assert ann.get("formgrader").status_code == 404
         assert ann.assignments() == {("01_sigmoid", "released")}
+        # the course nbgrader's configuration names (deploy/everyone/), as the UI lists it
+        assert ben.get("courses").json() == {"success": True, "value": [COURSE_ID]}
 
         in_the_browser = pool.submit(fetch_in_the_browser, hub, ann.name)
         assert ben.assignments("fetch") == {("01_sigmoid", "fetched")}
