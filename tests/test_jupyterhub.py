@@ -58,13 +58,14 @@ def lacking():
     if ran.returncode != 0:
         return (f"other users cannot run this Python ({os.path.realpath(sys.executable)}), and the "
                 "hub starts their servers with it: build .venv from a Python 3.11.5 or later "
-                "outside /root (make venv PYTHON=/usr/bin/python3), not pyenv's under /root")
+                "that they can run (make venv PYTHON=<its path>; pyenv's, under /root, is not)")
     if not (CHROMIUM and DRIVER):
         return "no browser: install chromium and chromium-driver (apt-get install chromium chromium-driver)"
     return None
 
 
-pytestmark = pytest.mark.skipif(lacking() is not None, reason=str(lacking()))
+LACKING = lacking()
+pytestmark = pytest.mark.skipif(LACKING is not None, reason=str(LACKING))
 
 
 def sh(*command, **kwargs):
@@ -97,29 +98,31 @@ def hub():
     exchange.mkdir()
     exchange.chmod(0o1777)  # as nbgrader's /srv/nbgrader/exchange
     remove_users()  # left by an interrupted run
-    sh("groupadd", GROUP)
-    for user in STUDENTS:
-        sh("useradd", "--create-home", "-K", "HOME_MODE=0700", "--groups", GROUP, user)
-    sh("useradd", "--create-home", "-K", "HOME_MODE=0700", INSTRUCTOR)
-    (folder / "nothing").mkdir()
-    course = copy_course(folder / "course", submitted=folder / "nothing")
-    sh("chown", "-R", f"{INSTRUCTOR}:", course)
-    course.chmod(0o700)
-    env = dict(os.environ, COURSEKIT_EXCHANGE=str(exchange), COURSEKIT_GROUP=GROUP,
-               COURSEKIT_INSTRUCTOR=INSTRUCTOR, COURSEKIT_COURSE=str(course),
-               COURSEKIT_HUB_STATE=str(folder / "hub"), COURSEKIT_HUB_AUTH="shared",
-               COURSEKIT_HUB_PASSWORD=PASSWORD)
-    port, hub_port, proxy_port = free_port(), free_port(), free_port()
-    log = folder / "hub.log"
-    server = subprocess.Popen(
-        [BIN / "jupyterhub", "-f", DEPLOY / "jupyterhub_config.py",
-         f"--JupyterHub.bind_url=http://127.0.0.1:{port}",
-         f"--JupyterHub.hub_bind_url=http://127.0.0.1:{hub_port}",
-         f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{proxy_port}"],
-        cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=open(log, "w"))
-    base = f"http://127.0.0.1:{port}"
+    server = None
     try:
+        sh("groupadd", GROUP)
+        for user in STUDENTS:
+            sh("useradd", "--create-home", "-K", "HOME_MODE=0700", "--groups", GROUP, user)
+        sh("useradd", "--create-home", "-K", "HOME_MODE=0700", INSTRUCTOR)
+        (folder / "nothing").mkdir()
+        course = copy_course(folder / "course", submitted=folder / "nothing")
+        sh("chown", "-R", f"{INSTRUCTOR}:", course)
+        course.chmod(0o700)  # the answers and the gradebook are the instructor's alone
+        env = dict(os.environ, COURSEKIT_EXCHANGE=str(exchange), COURSEKIT_GROUP=GROUP,
+                   COURSEKIT_INSTRUCTOR=INSTRUCTOR, COURSEKIT_COURSE=str(course),
+                   COURSEKIT_HUB_STATE=str(folder / "hub"), COURSEKIT_HUB_AUTH="shared",
+                   COURSEKIT_HUB_PASSWORD=PASSWORD)
+        port, hub_port, proxy_port = free_port(), free_port(), free_port()
+        log = folder / "hub.log"
+        with open(log, "w") as errors:
+            server = subprocess.Popen(
+                [BIN / "jupyterhub", "-f", DEPLOY / "jupyterhub_config.py",
+                 f"--JupyterHub.bind_url=http://127.0.0.1:{port}",
+                 f"--JupyterHub.hub_bind_url=http://127.0.0.1:{hub_port}",
+                 f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{proxy_port}"],
+                cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=errors)
+        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -130,8 +133,9 @@ def hub():
                 time.sleep(0.2)
         yield {"url": base, "course": course, "exchange": exchange, "log": log}
     finally:
-        server.terminate()  # the hub stops the users' servers and its proxy
-        server.wait(timeout=60)
+        if server is not None:
+            server.terminate()  # the hub stops the users' servers and its proxy
+            server.wait(timeout=60)
         remove_users()
         shutil.rmtree(folder, ignore_errors=True)
 
