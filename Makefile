@@ -24,7 +24,7 @@ export LANG
 endif
 TRANSLATED := $(notdir $(patsubst %/.,%,$(wildcard locale/*/.)))
 
-.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser postgres translations
+.PHONY: demo demo-needs-sandbox test grade release lab student-pack venv clean sandbox browser postgres node hub translations
 
 # The demo grades a sample that loops forever: a 10 s cell limit keeps it short.
 demo: export COURSEKIT_CELL_TIMEOUT ?= 10
@@ -37,7 +37,7 @@ demo-needs-sandbox:
 	  echo "make demo grades samples that attack the machine: it runs only with the sandbox."; \
 	  echo "Without bubblewrap, try: make test SANDBOX=off"; exit 1; fi
 
-test: $(VENV)/.installed sandbox browser postgres translations
+test: $(VENV)/.installed sandbox browser postgres node translations
 	$(BIN)/python -m pytest
 
 grade: release sandbox
@@ -83,6 +83,33 @@ postgres:
 	    echo "No PostgreSQL: its test skips (sudo apt-get install postgresql)."; \
 	  fi; \
 	fi
+
+# The JupyterHub test needs node and npm for the hub's proxy: installed here as
+# the browser is, then the proxy itself (npm ci); otherwise that test skips.
+node:
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing nodejs and npm (JupyterHub's proxy)"; \
+	    (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null) \
+	      || echo "nodejs could not be installed: the JupyterHub test will skip"; \
+	  else \
+	    echo "No npm: the JupyterHub test skips (sudo apt-get install nodejs npm)."; \
+	  fi; \
+	fi
+	@if command -v npm >/dev/null; then \
+	  $(MAKE) --no-print-directory $(PROXY) || echo "no proxy: the JupyterHub test will skip"; fi
+
+# JupyterHub's proxy, from the npm registry at the version deploy/package-lock.json pins.
+PROXY := deploy/node_modules/.bin/configurable-http-proxy
+$(PROXY): deploy/package.json deploy/package-lock.json
+	cd deploy && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# JupyterHub for the class on this machine, run as root (README: "Running the
+# class on a server"); deploy/jupyterhub_config.py reads its settings from the
+# environment: the exchange, the students' group, the instructor, the course.
+hub: $(VENV)/.installed $(PROXY)
+	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
 # An assignment is generated again only when its source/ folder or the
 # configuration changed since it was last generated here (make's own
