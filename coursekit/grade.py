@@ -17,12 +17,13 @@ generate_assignment`, which `make grade` runs first).
 
 import argparse
 import csv
+import multiprocessing
 import os
 import shutil
 import signal
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -49,11 +50,20 @@ def in_gradebook(db_url, assignments):
                                    f"{reason_from(output)}")
 
 
-def run_references(root, assignments):
-    """Run each assignment's master notebook once, before the workers need its results."""
-    for assignment in sorted(assignments):
-        for master in sorted((root / "source" / assignment).glob("*.ipynb")):
-            reference_reports(str(master), str(root))
+def run_references(root, assignments, workers=1):
+    """Run each assignment's master notebook once, before the workers need its
+    results: `workers` at a time, each in a process of its own (a fresh class
+    would otherwise wait for the masters one by one)."""
+    masters = [str(master) for assignment in sorted(assignments)
+               for master in sorted((root / "source" / assignment).glob("*.ipynb"))]
+    if workers <= 1 or len(masters) <= 1:
+        for master in masters:
+            reference_reports(master, str(root))
+        return
+    with ProcessPoolExecutor(min(workers, len(masters)),
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        for _ in pool.map(reference_reports, masters, [str(root)] * len(masters)):
+            pass
 
 
 def score_table(path, graded, failures=(), stopped=()):
@@ -129,7 +139,7 @@ def grade(argv=None):
     to_grade, now = fingerprints.unchanged(root, todo, db_url, force=args.force)
     try:
         in_gradebook(db_url, {assignment for _, assignment in to_grade})
-        run_references(root, {assignment for _, assignment in to_grade})
+        run_references(root, {assignment for _, assignment in to_grade}, args.workers)
     except ReferenceFailure as error:
         print(f"Nothing was graded: {error}", file=sys.stderr)
         return 1

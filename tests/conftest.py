@@ -1,12 +1,15 @@
 """Shared fixtures: a throw-away copy of the course, graded once per session."""
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from nbgrader.api import Gradebook
 
 from coursekit import sandbox
 
@@ -23,8 +26,13 @@ LEFT_OUT = set() if SANDBOXED else NEEDS_SANDBOX
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 
-def copy_course(destination, submitted=None):
-    """Copy the course into `destination`; `submitted` replaces submitted/ if given."""
+def copy_course(destination, submitted=None, generated=False):
+    """Copy the course into `destination`; `submitted` replaces submitted/ if given.
+
+    `generated`: a copy of the course as `make grade` leaves it before grading,
+    every assignment generated into its gradebook and every master notebook's
+    results cached (see the `generated_course` fixture).
+    """
     for name in COURSE_FILES:
         source = ROOT / name
         if name == "submitted" and submitted is not None:
@@ -33,7 +41,42 @@ def copy_course(destination, submitted=None):
             shutil.copytree(source, destination / name, ignore=lambda _, names: LEFT_OUT & set(names))
         else:
             shutil.copy(source, destination / name)
+    if generated:
+        template = _generated_course()
+        shutil.copy(template / "gradebook.db", destination / "gradebook.db")
+        shutil.copytree(template / "release", destination / "release", dirs_exist_ok=True)
+        shutil.copytree(template / CACHE, destination / CACHE,
+                        ignore=shutil.ignore_patterns("logs", "staging"))
     return destination
+
+
+CACHE = ".coursekit-cache"
+_template = []
+
+
+def _generated_course():
+    """A copy of the course with every assignment generated and every master's
+    results cached, made once per session: each course copied from it skips
+    seven `nbgrader generate_assignment` runs and seven reference runs."""
+    if not _template:
+        folder = Path(tempfile.mkdtemp(prefix="coursekit-generated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        empty = folder / "nobody"
+        empty.mkdir()
+        course = copy_course(folder / "course", submitted=empty)
+        assignments = sorted(p.name for p in (course / "source").iterdir())
+        done = run(sys.executable, "-c", (
+            "import sys; from pathlib import Path\n"
+            "from coursekit.grade import run_references\n"
+            "from coursekit.workers import nbgrader_api\n"
+            "api = nbgrader_api()\n"
+            "for a in sys.argv[1:]:\n"
+            "    result = api.generate_assignment(a, force=True)\n"
+            "    assert result['success'], result['error']\n"
+            "run_references(Path('.'), sys.argv[1:], 2)\n"), *assignments, cwd=course)
+        assert done.returncode == 0, done.stdout + done.stderr
+        _template.append(course)
+    return _template[0]
 
 
 def run(*command, cwd):
@@ -49,10 +92,7 @@ def nbgrader(*args, cwd):
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory):
     """The course copied, its assignments generated and every sample graded."""
-    course = copy_course(tmp_path_factory.mktemp("course"))
-    for assignment in sorted(p.name for p in (course / "source").iterdir()):
-        done = nbgrader("generate_assignment", assignment, "--force", cwd=course)
-        assert done.returncode == 0, done.stderr
+    course = copy_course(tmp_path_factory.mktemp("course"), generated=True)
     # a short cell time limit keeps sample-loops-forever quick
     os.environ["COURSEKIT_CELL_TIMEOUT"] = "10"
     # four workers on two cores: concurrent writers to the SQLite gradebook
@@ -66,12 +106,13 @@ def course_with(folder, chosen, config=""):
     for student, assignment in chosen:
         shutil.copytree(ROOT / "submitted" / student / assignment,
                         folder / "submitted" / student / assignment)
-    course = copy_course(folder / "course", folder / "submitted")
+    course = copy_course(folder / "course", folder / "submitted", generated=True)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment in [a.name for a in gradebook.assignments]:
+            if assignment not in {a for _, a in chosen}:
+                gradebook.remove_assignment(assignment)  # as if only the chosen were generated
     with open(course / "nbgrader_config.py", "a") as file:
         file.write(config)
-    for assignment in sorted({assignment for _, assignment in chosen}):
-        done = nbgrader("generate_assignment", assignment, "--force", cwd=course)
-        assert done.returncode == 0, done.stderr
     return course
 
 

@@ -16,10 +16,12 @@ it lacks. What the hub writes (database, cookie secret, proxy pid) goes to a
 temporary folder.
 """
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -54,11 +56,6 @@ def lacking():
         return (f"needs {', '.join(tool for tool in tools if not shutil.which(tool))} "
                 "(apt-get install passwd util-linux nodejs npm; make test installs node and npm "
                 "when run as root on Debian or Ubuntu)")
-    ran = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", ""], capture_output=True)
-    if ran.returncode != 0:
-        return (f"other users cannot run this Python ({os.path.realpath(sys.executable)}), and the "
-                "hub starts their servers with it: build .venv from a Python 3.11.5 or later "
-                "that they can run (make venv PYTHON=<its path>; pyenv's, under /root, is not)")
     if not (CHROMIUM and DRIVER):
         return "no browser: install chromium and chromium-driver (apt-get install chromium chromium-driver)"
     return None
@@ -66,6 +63,29 @@ def lacking():
 
 LACKING = lacking()
 pytestmark = pytest.mark.skipif(LACKING is not None, reason=str(LACKING))
+
+
+@contextlib.contextmanager
+def passable_to_everyone(*paths):
+    """Let every user pass through the folders above `paths` while the test runs.
+
+    The hub starts each user's server with this environment's Python, and
+    that user must reach it. On a server it lives where everyone can (see
+    README); on CI and this kind of machine it is pyenv's, under /root (mode
+    700): those folders get o+x (pass, not list) and their modes back after.
+    """
+    changed = {}
+    for path in paths:
+        for folder in [*reversed(Path(path).parents), Path(path)]:
+            mode = folder.stat().st_mode
+            if folder.is_dir() and not mode & stat.S_IXOTH and folder not in changed:
+                changed[folder] = mode
+                folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+    try:
+        yield
+    finally:
+        for folder, mode in changed.items():
+            folder.chmod(stat.S_IMODE(mode))
 
 
 def sh(*command, **kwargs):
@@ -86,7 +106,14 @@ def remove_users():
 
 
 @pytest.fixture
-def hub():
+def python_for_everyone():
+    """This environment's Python, reachable by the test's users for the test."""
+    with passable_to_everyone(Path(os.path.realpath(sys.executable)).parent, BIN, ROOT):
+        yield
+
+
+@pytest.fixture
+def hub(python_for_everyone):
     """deploy/'s hub on free local ports, with the test's users; yields a dict of what it made."""
     if not PROXY.exists():
         sh("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=DEPLOY)
