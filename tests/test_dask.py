@@ -61,17 +61,21 @@ class Cluster:
         return self.client.run(os.getpid, on_error="ignore")
 
     def stop(self):
+        """Stop the workers, then the scheduler (a worker whose scheduler closed
+        first waits 8 s before its nanny kills it)."""
         if self.client is not None:
             self.client.close()
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        scheduler, *workers = self.processes
+        for group in (workers, [scheduler]):
+            for process in group:
+                if process.poll() is None:
+                    process.terminate()
+            for process in group:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 @pytest.fixture(scope="module")
