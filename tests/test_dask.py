@@ -144,8 +144,8 @@ def test_workers_started_from_the_command_line_grade_into_postgresql(cluster, po
 def test_a_worker_killed_while_grading_loses_no_submission(cluster, tmp_path):
     """SIGKILL of a `dask worker` command (the nanny) while its worker process grades:
     the worker process exits with it (Dask's own watch on its parent), its kernels
-    with it (bwrap --die-with-parent), and Dask runs the task again on the other worker.
-    A nanny killed is not restarted: here, as a deployment would, a new worker is started."""
+    with it (bwrap --die-with-parent), and Dask runs the task again on another worker.
+    Nothing restarts a killed nanny: a new `dask worker` is started, as a deployment would."""
     chosen = [("sample-correct", "07_logistic_regression"), ("sample-slips", "07_logistic_regression")]
     course = course_with(tmp_path, chosen)
     client = cluster.client
@@ -167,7 +167,8 @@ def test_a_worker_killed_while_grading_loses_no_submission(cluster, tmp_path):
                     nanny = worker.parent()
                     assert nanny.pid in cluster.nannies
                     os.kill(nanny.pid, signal.SIGKILL)
-                    killed = worker, kernels
+                    killed = said["key"], worker, kernels
+                    cluster.nannies.append(cluster.add_worker())  # as a deployment would
                     break
             time.sleep(0.2)
         output, _ = grading.communicate(timeout=300)
@@ -176,13 +177,14 @@ def test_a_worker_killed_while_grading_loses_no_submission(cluster, tmp_path):
             grading.kill()
             grading.wait()
     assert killed is not None, "no worker was seen grading:\n" + output
-    worker, kernels = killed
+    task, worker, kernels = killed
     assert grading.returncode == 0, output
     assert "Every submission was graded." in output, output
+    ran_on = [said["worker"] for said in started_since(client, seen) if said["key"] == task]
+    assert len(ran_on) == 2 and ran_on[0] != ran_on[1], ran_on  # run again, on another worker
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     assert gradebook_scores(db_url, chosen) == {key: SCORES[key] for key in chosen}
     assert left_behind([worker, *kernels]) == []
-    cluster.nannies.append(cluster.add_worker())
     client.wait_for_workers(2, timeout=120)
 
 
