@@ -35,6 +35,7 @@ from tqdm import tqdm
 LOG_DIR = Path(".coursekit-cache") / "logs"
 STAGING = Path(".coursekit-cache") / "staging"  # what nbgrader grades, see stage()
 SUBMISSION_TIMEOUT = 30 * 60
+STARTED = "coursekit-started"  # the Dask event by which a task says that it began, and where
 
 KNOWN_FAILURES = [
     (r"SubmissionTimeout", "grading it ran past the time limit of a submission"),
@@ -322,9 +323,6 @@ def grade_on_dask(todo, workers, timeout, scheduler, on_done=None):
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-STARTED = "coursekit-started"  # where a Dask task says that it began, and on which worker
 
 
 class OnDask:
