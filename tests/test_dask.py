@@ -263,3 +263,46 @@ def test_dask_workers_that_cannot_grade_are_named_with_what_they_lack(tmp_path, 
 
     with pytest.raises(workers.WorkersCannotGrade, match=r"tcp://127.0.0.1:40000: the course folder"):
         workers.require_on_workers(Client(), str(tmp_path / "elsewhere"), gradebook)
+
+
+def test_a_task_past_its_time_is_given_up_only_on_the_worker_still_running_it():
+    """OnDask: its time counts from when the task began; past it, the task is cancelled
+    and its worker restarted, unless that worker died and Dask runs the task again."""
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    class Client:
+        def __init__(self):
+            self.running, self.restarted = {}, []
+
+        def processing(self):
+            return self.running
+
+        def restart_workers(self, addresses):
+            self.restarted += addresses
+
+    class Future:
+        key, cancelled = "grade_task-1", False
+
+        def __init__(self, client):
+            self.client = client
+
+        def done(self):
+            return self.cancelled
+
+        def cancel(self):
+            self.cancelled = True
+
+    client = Client()
+    started = {}
+    future = workers.OnDask(Future(client), started, timeout=10)
+    assert not future.done()  # queued: no time counts
+    started[future.future.key] = time.monotonic() - 11, "tcp://a:1"
+    assert not future.done() and future.future.key not in started  # tcp://a:1 died
+    assert client.restarted == []
+    started[future.future.key] = time.monotonic() - 5, "tcp://b:2"  # run again
+    client.running = {"tcp://b:2": [future.future.key]}
+    assert not future.done()
+    started[future.future.key] = time.monotonic() - 11, "tcp://b:2"
+    assert future.done() and future.future.cancelled and client.restarted == ["tcp://b:2"]
+    with pytest.raises(FutureTimeout):
+        future.result()
