@@ -35,6 +35,7 @@ from tqdm import tqdm
 LOG_DIR = Path(".coursekit-cache") / "logs"
 STAGING = Path(".coursekit-cache") / "staging"  # what nbgrader grades, see stage()
 SUBMISSION_TIMEOUT = 30 * 60
+STARTED = "coursekit-started"  # the Dask event by which a task says that it began, and where
 
 KNOWN_FAILURES = [
     (r"SubmissionTimeout", "grading it ran past the time limit of a submission"),
@@ -273,7 +274,7 @@ def grade_all(todo, workers, timeout, scheduler=None, on_done=None):
     called in this process as each submission finishes (reason None: graded).
     """
     if scheduler:
-        return grade_on_dask(todo, workers, scheduler, on_done)
+        return grade_on_dask(todo, workers, timeout, scheduler, on_done)
     pool = ProcessPool(max_workers=workers, initializer=start_worker)
     try:
         futures = {pool.schedule(grade_in_worker, args=(*key, plan), timeout=timeout): key
@@ -287,13 +288,13 @@ def grade_all(todo, workers, timeout, scheduler=None, on_done=None):
         pool.join()
 
 
-def grade_on_dask(todo, workers, scheduler, on_done=None):
+def grade_on_dask(todo, workers, timeout, scheduler, on_done=None):
     """Grade on Dask's distributed scheduler.
 
     `scheduler` is "local", for a local cluster of `workers` processes, or the
     address of a running scheduler whose workers see the course folder at the
-    same path as here and have this environment installed. Dask cannot stop a
-    task, so `--timeout` does not apply there; each notebook's own time limits do.
+    same path as here and have this environment installed.  A submission
+    still grading `timeout` s after it began is stopped (see OnDask).
     """
     from dask.distributed import Client, LocalCluster
 
@@ -307,13 +308,75 @@ def grade_on_dask(todo, workers, scheduler, on_done=None):
     try:
         if cluster is None:  # workers on other machines: check that they can grade
             require_on_workers(client, root, nbgrader_api().coursedir.db_url)
-        futures = {client.submit(grade_task, root, *key, plan, pure=False): key
+        started = {}  # task key: (when this process heard that it began, its worker)
+
+        def heard(event):
+            _, said = event
+            started[said["key"]] = time.monotonic(), said["worker"]
+
+        client.subscribe_topic(STARTED, heard)
+        futures = {OnDask(client.submit(grade_task, root, *key, plan, pure=False),
+                          started, timeout): key
                    for key, plan in todo.items()}
-        return wait_for_all(futures, on_done=on_done)
+        return wait_for_all(futures, timeout, on_done)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class OnDask:
+    """A Dask future, given up `timeout` s after its task began on a worker.
+
+    Dask cannot stop a running task.  Past its time the task is cancelled
+    (so that Dask does not run it again) and its worker restarted by its
+    nanny, the kernels dying with the worker process; `result()` then raises
+    concurrent.futures.TimeoutError, as a pebble future past its timeout does.
+    The time is counted from when this process heard that the task began
+    (`started`, filled from the STARTED events): a worker's clock may differ.
+    """
+
+    def __init__(self, future, started, timeout):
+        self.future, self.started, self.timeout = future, started, timeout
+        self.overdue = False
+
+    def done(self):
+        if self.future.done() or self.overdue:
+            return True
+        worker = self.past_deadline()
+        if worker is not None:
+            self.overdue = True
+            self.future.cancel()
+            restart_worker(self.future.client, worker)
+        return self.overdue
+
+    def past_deadline(self):
+        """The worker running the task if its time is up, else None."""
+        key = self.future.key
+        began = self.started.get(key)
+        if began is None or time.monotonic() - began[0] < self.timeout:
+            return None
+        worker = began[1]
+        if key not in self.future.client.processing().get(worker, ()):
+            # that worker died: Dask runs the task again, which says so when it begins
+            if self.started.get(key) == began:
+                del self.started[key]
+            return None
+        return worker
+
+    def result(self):
+        if self.overdue:
+            raise FutureTimeout
+        return self.future.result()
+
+
+def restart_worker(client, worker):
+    """Restart a Dask worker through its nanny; a warning if it cannot be."""
+    try:
+        client.restart_workers([worker])
+    except Exception as error:  # no nanny (dask worker --no-nanny), or it did not come back
+        print(f"warning: Dask worker {worker} could not be restarted ({error}): it grades on "
+              "until the notebook's own time limits stop it", file=sys.stderr, flush=True)
 
 
 class WorkersCannotGrade(RuntimeError):
@@ -356,11 +419,23 @@ def missing_on_worker(root, db_url, sandboxed):
 
 
 def grade_task(root, student, assignment, plan):
-    """One submission, as a Dask task: in the course folder, with a worker's API made once."""
+    """One submission, as a Dask task, in the course folder at `root`.
+
+    It first says (STARTED) that it began, and where: its `--timeout` counts
+    from then.  A worker reads a course's configuration once; a worker that
+    outlives a run may grade another course next.
+    """
+    global _api
+    from distributed import get_worker
+
+    worker = get_worker()
+    worker.log_event(STARTED, {"key": worker.get_current_task(), "worker": worker.address})
     if os.getcwd() != root:
         os.chdir(root)
     if _api is None:
         start_worker()
+    elif _api.coursedir.root != root:
+        _api = nbgrader_api(prestart_kernel=True)
     return grade_in_worker(student, assignment, plan)
 
 

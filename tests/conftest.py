@@ -3,6 +3,7 @@
 import atexit
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,8 @@ def course_with(folder, chosen, config=""):
                 gradebook.remove_assignment(assignment)  # as if only the chosen were generated
     with open(course / "nbgrader_config.py", "a") as file:
         file.write(config)
+    if "db_url" in config:  # a gradebook elsewhere: the copy's SQLite one must not be needed
+        (course / "gradebook.db").unlink()
     return course
 
 
@@ -121,3 +124,51 @@ def grade(course, *args):
     done = run(sys.executable, "-m", "coursekit.grade", *args, cwd=course)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
+
+
+POSTGRES_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL server on a free local port, from the distribution's
+    binaries; `postgres()` makes an empty database on it and gives its URL.
+
+    Skips, saying what to install, where there is no server (package postgresql;
+    `make test` installs it as root on Debian or Ubuntu).
+    """
+    if POSTGRES_BIN is None or not (POSTGRES_BIN / "initdb").exists():
+        pytest.skip("no PostgreSQL server: install postgresql (apt-get install postgresql; "
+                    "make test does it when run as root on Debian or Ubuntu)")
+    folder = Path(tempfile.mkdtemp(prefix="coursekit-postgres-"))
+    as_owner = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(folder, "postgres", "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+
+    def pg(*command):
+        done = subprocess.run([*as_owner, *command], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    pg(str(POSTGRES_BIN / "initdb"), "-D", f"{folder}/data", "-A", "trust", "-U", "grader")
+    pg(str(POSTGRES_BIN / "pg_ctl"), "-D", f"{folder}/data", "-l", f"{folder}/log", "-w", "start",
+       "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1")
+    made = []
+
+    def new_database():
+        name = f"gradebook{len(made)}"
+        pg(str(POSTGRES_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", name)
+        made.append(name)
+        return f"postgresql://grader@127.0.0.1:{port}/{name}"
+    try:
+        yield new_database
+    finally:
+        pg(str(POSTGRES_BIN / "pg_ctl"), "-D", f"{folder}/data", "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -264,21 +264,6 @@ def test_the_report_shows_scores_test_cells_mistakes_and_what_was_not_graded(gra
         assert f"<td>{student}</td><td>{escape(entry)}</td>" in page
 
 
-def test_grading_on_a_local_dask_cluster_gives_the_same_grades(tmp_path):
-    """Dask's distributed scheduler with a real multi-process local cluster."""
-    pytest.importorskip("dask.distributed")
-    graded = [("sample-slips", "04_softmax"), ("sample-wrong-axis", "04_softmax"),
-              ("sample-whole-array", "04_softmax")]
-    course = course_with(tmp_path, graded)
-    done = grade(course, "--scheduler", "local", "--workers", "2")
-    assert "Every submission was graded." in done.stdout
-    students = {student for student, _ in graded}
-    grades, feedback = grades_and_feedback(course, students)
-    assert grades == {(s, a, cell): points for (s, a), cells in SCORES.items()
-                      if (s, a) in graded for cell, points in cells.items()}
-    assert len(feedback) == len(graded)
-
-
 @pytest.mark.parametrize("metadata, valid", [
     ({"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "test_a",
       "schema_version": 3}, True),
@@ -320,39 +305,3 @@ def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, mon
     with Gradebook(url) as second:
         assert second.engine is engine and [s.id for s in second.students] == ["ada"]
     assert engine.pool.checkedout() == 0
-
-
-def test_dask_workers_that_cannot_grade_are_named_with_what_they_lack(tmp_path, monkeypatch):
-    """Before a remote Dask cluster grades anything, each worker checks the course
-    folder at the same path, the sandbox's programs and the gradebook."""
-    from coursekit import workers
-    course = tmp_path / "course"
-    course.mkdir()
-    (course / "nbgrader_config.py").write_text("")
-    gradebook = f"sqlite:///{course / 'gradebook.db'}"
-    with Gradebook(gradebook):
-        pass
-    assert workers.missing_on_worker(str(course), gradebook, sandboxed=False) == []
-    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap, no prlimit
-    lacking = workers.missing_on_worker(str(tmp_path / "elsewhere"),
-                                        f"sqlite:///{tmp_path / 'none.db'}", sandboxed=True)
-    assert [what.split(" (")[0].split(",")[0] for what in lacking] == [
-        f"the course folder at {tmp_path / 'elsewhere'}", "bubblewrap and prlimit",
-        f"the gradebook sqlite:///{tmp_path / 'none.db'}"]
-
-    class Client:  # what a dask Client.run returns: {worker address: result}
-        def run(self, function, *args):
-            return {"tcp://127.0.0.1:40000": function(*args)}
-
-    with pytest.raises(workers.WorkersCannotGrade, match=r"tcp://127.0.0.1:40000: the course folder"):
-        workers.require_on_workers(Client(), str(tmp_path / "elsewhere"), gradebook)
-
-
-def test_grading_through_a_dask_scheduler_address_checks_its_workers_first(tmp_path):
-    """--scheduler tcp://...: the workers are checked (client.run), then grade."""
-    distributed = pytest.importorskip("dask.distributed")
-    course = course_with(tmp_path, [("sample-correct", "02_reshape")])
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, host="127.0.0.1") as cluster:
-        done = grade(course, "--scheduler", cluster.scheduler_address)
-    assert re.search(r"^sample-correct +2 / 2$", done.stdout, re.M), done.stdout
