@@ -9,7 +9,9 @@ be graded, with the reason, and those graded with a note (a renamed notebook
 graded under its expected name, stray notebooks ignored).
 """
 
+import hashlib
 import html
+import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -108,6 +110,29 @@ def plot_pass_rates(entry, name, path):
     plt.close(fig)
 
 
+class Drawn:
+    """The plots in `folder`, each drawn again only when what it shows changed
+    (a re-run that graded nothing new would redraw them all: a second or two)."""
+
+    def __init__(self, folder):
+        self.index = Path(folder) / "drawn.json"
+        try:
+            self.digests = json.loads(self.index.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.digests = {}
+
+    def plot(self, draw, entry, name, file):
+        digest = hashlib.sha256(json.dumps([draw.__name__, name, entry], sort_keys=True)
+                                .encode()).hexdigest()
+        path = self.index.parent / file
+        if self.digests.get(file) != digest or not path.exists():
+            draw(entry, name, path)
+            self.digests[file] = digest
+
+    def save(self):
+        self.index.write_text(json.dumps(self.digests, sort_keys=True), encoding="utf-8")
+
+
 def write_report(root, db_url, failures, notes=None):
     """Write the report under `root` from the gradebook at `db_url`; return the page's path.
 
@@ -123,10 +148,11 @@ def write_report(root, db_url, failures, notes=None):
              "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
              "td,th{padding:.2em .6em;text-align:left;vertical-align:top}"
              "img{max-width:48%}</style></head><body><h1>Grade report</h1>"]
+    drawn = Drawn(folder)
     for name, entry in sorted(results.items()):
         scores = list(entry["scores"].values())
-        plot_scores(entry, name, folder / f"{name}-scores.png")
-        plot_pass_rates(entry, name, folder / f"{name}-test-cells.png")
+        drawn.plot(plot_scores, entry, name, f"{name}-scores.png")
+        drawn.plot(plot_pass_rates, entry, name, f"{name}-test-cells.png")
         mean = sum(scores) / len(scores) if scores else 0
         parts.append(f"<h2>{html.escape(name)}</h2><p>{len(scores)} graded; mean "
                      f"{mean:.2f} of {entry['max']:g}; full marks: "
@@ -152,6 +178,7 @@ def write_report(root, db_url, failures, notes=None):
                          f"<td>{html.escape(text)}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
+    drawn.save()
     page = root / PAGE
     page.write_text("\n".join(parts), encoding="utf-8")
     return page

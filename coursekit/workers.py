@@ -67,6 +67,26 @@ def nbgrader(*args, log=None, timeout=SUBMISSION_TIMEOUT):
     return ok, output
 
 
+def export_grades(to, log=None):
+    """`nbgrader export --to TO`, run in this process with the course's
+    configuration (a new process would spend some 3 s importing nbgrader
+    again); return (ok, output) as nbgrader() does."""
+    from nbgrader.apps.exportapp import ExportApp
+    from nbgrader.utils import capture_log
+
+    api = nbgrader_api()
+    api.config.ExportPlugin.to = str(to)
+    app = ExportApp(coursedir=api.coursedir, parent=api)
+    app.log.handlers = []  # its log goes to `log`, not to the screen
+    app.log.propagate = False
+    result = capture_log(app)
+    output = result.get("log", "") + result.get("error", "")
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"nbgrader export --to {to}\n{output}", encoding="utf-8")
+    return result["success"], output
+
+
 def reason_from(output):
     for pattern, reason in KNOWN_FAILURES:
         if re.search(pattern, output):

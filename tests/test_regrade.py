@@ -35,8 +35,11 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
     page = course / "feedback" / "sample-correct" / A / f"{A}.html"
     feedback = page.read_bytes()
 
+    plots = {png: png.stat().st_mtime_ns for png in (course / "grades-report").glob("*.png")}
     again = grade(course, "--workers", "2").stdout
     assert graded_line(again).startswith("grading 0 submission(s)")
+    # the report's plots show the same: they are not drawn again
+    assert {png: png.stat().st_mtime_ns for png in plots} == plots
     assert "3 unchanged since their last grade" in again
     assert scores(course) == before
     assert page.read_bytes() == feedback
@@ -48,6 +51,8 @@ def test_a_rerun_grades_only_what_changed(tmp_path):
                 course / "submitted" / "sample-correct" / A / f"{A}.ipynb")
     resubmitted = grade(course, "--workers", "2").stdout
     assert graded_line(resubmitted).startswith("grading 1 submission(s)")
+    assert (course / "grades-report" / f"{A}-scores.png").stat().st_mtime_ns != \
+        plots[course / "grades-report" / f"{A}-scores.png"]
     assert scores(course) == {"sample-correct": 2, "sample-partly-wrong": 2, "sample-tampers-test-cells": 3}
 
     forced = grade(course, "--workers", "2", "--force").stdout

@@ -83,8 +83,7 @@ def test_a_notebook_stops_at_its_time_limit(tmp_path):
     """With 8 s for the whole notebook, sigmoid's endless loop uses them all up."""
     submitted = tmp_path / "only" / "sample-loops-forever"
     shutil.copytree(ROOT / "submitted" / "sample-loops-forever", submitted)
-    course = copy_course(tmp_path / "course", submitted=submitted.parent)
-    assert nbgrader("generate_assignment", "01_sigmoid", "--force", cwd=course).returncode == 0
+    course = copy_course(tmp_path / "course", submitted=submitted.parent, generated=True)
     done = nbgrader("autograde", "01_sigmoid", "--student", "sample-loops-forever",
                     "--Sandbox.notebook_timeout=8", "--Execute.timeout=60", cwd=course)
     assert done.returncode == 0, done.stderr

@@ -1,13 +1,12 @@
 """The Korean edition: complete, current, the same course underneath, and built as the English one."""
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_course, nbgrader
+from conftest import ROOT, copy_course, generate
 from coursekit import leaks, pack, translate
 
 ASSIGNMENTS = sorted(p.parent.name for p in ROOT.glob("source/*/*.ipynb"))
@@ -32,13 +31,7 @@ def korean_course(tmp_path_factory):
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
         copy(ROOT / name, course / name)
     translate.build("ko", root=course)
-    os.environ["COURSEKIT_EDITION"] = "ko"
-    try:
-        for assignment in ASSIGNMENTS:
-            done = nbgrader("generate_assignment", assignment, "--force", cwd=course)
-            assert done.returncode == 0, done.stderr
-    finally:
-        del os.environ["COURSEKIT_EDITION"]
+    generate(course, ASSIGNMENTS, COURSEKIT_EDITION="ko")
     return course
 
 
