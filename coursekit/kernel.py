@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 
 if __name__ == "__main__":
+    try:
+        here = Path.cwd()
+    except FileNotFoundError:  # its folder was removed as it started: grading was stopped
+        sys.exit(1)
     # as ipykernel_launcher: no imports from the working folder while starting
-    if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():
+    if sys.path[0] == "" or Path(sys.path[0]) == here:
         del sys.path[0]
     sys.modules["debugpy"] = None  # `import debugpy` raises ImportError
     from ipykernel import kernelapp
