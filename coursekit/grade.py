@@ -26,21 +26,13 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-# jsonschema, which nbgrader imports through nbformat, imports rfc3987_syntax
-# when it is installed (jupyter-events asks for it) to check the JSON Schema
-# format "iri", and that module builds some 35 parsers as it loads: 1.2 s of
-# every grading run, in the grader and in each process it starts. No schema
-# that nbgrader or nbformat validates uses the format, so the grader does
-# without it (a None in sys.modules reads as "not installed").
-sys.modules.setdefault("rfc3987_syntax", None)
+from nbgrader.api import Gradebook
 
-from nbgrader.api import Gradebook  # noqa: E402
-
-from coursekit import fingerprints, sandbox  # noqa: E402
-from coursekit.report import FOLDER, write_report  # noqa: E402
-from coursekit.submitted import submissions  # noqa: E402
-from coursekit.verdict import ReferenceFailure, reference_reports  # noqa: E402
-from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, WorkersCannotGrade,  # noqa: E402
+from coursekit import fingerprints, sandbox
+from coursekit.report import FOLDER, write_report
+from coursekit.submitted import submissions
+from coursekit.verdict import ReferenceFailure, reference_reports
+from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, WorkersCannotGrade,
                                add_students, export_grades, grade_all, limit_hit, nbgrader,
                                nbgrader_api, quiet_about_old_notebooks, reason_from)
 

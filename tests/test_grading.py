@@ -3,6 +3,7 @@
 import csv
 import json
 import re
+import sys
 from html import escape, unescape
 
 import nbformat
@@ -10,7 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import samples
-from conftest import LEFT_OUT, ROOT, course_with, grade
+from conftest import LEFT_OUT, ROOT, course_with, grade, run
 
 SCORES = samples.scores()
 GRADED = {key: points for key, points in SCORES.items() if key[0] not in LEFT_OUT}
@@ -305,3 +306,11 @@ def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, mon
     with Gradebook(url) as second:
         assert second.engine is engine and [s.id for s in second.students] == ["ada"]
     assert engine.pool.checkedout() == 0
+
+
+def test_the_grader_does_without_jsonschemas_iri_parsers():
+    """rfc3987_syntax builds some 35 parsers as it is imported (1.2 s a process): the
+    grader, its workers and Dask's never import it (see coursekit/__init__.py)."""
+    done = run(sys.executable, "-c", "import sys, coursekit.grade, coursekit.workers; "
+               "print(sys.modules.get('rfc3987_syntax', 'not imported'))", cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() in ("None", "not imported"), done.stderr
