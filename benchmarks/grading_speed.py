@@ -7,8 +7,8 @@ the same nbgrader_config.py (sandbox, limits, verdicts):
 
 - with nbgrader's own serial commands: `nbgrader autograde A` and
   `nbgrader generate_feedback A` for every assignment A, then `nbgrader export`;
-- with `python -m coursekit.grade` (what `make grade` runs), N workers, N the
-  number of cores;
+- with `python -m coursekit.grade` as `make grade` runs it (its default
+  number of workers: the cores plus one);
 
 checks that every grade agrees, and prints wall time, notebooks per second,
 their ratio and the peak memory of each run's whole process tree.
@@ -109,9 +109,9 @@ def table(output):
     return output[output.index("student "):]
 
 
-def reruns(folder, cores, assignments):
+def reruns(folder, assignments):
     """Time a re-run on the unchanged class, then one after three resubmissions."""
-    command = [sys.executable, "-m", "coursekit.grade", "--workers", str(cores)]
+    command = [sys.executable, "-m", "coursekit.grade"]
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
 
     def grade():
@@ -157,8 +157,7 @@ def main():
                   for a in assignments for step in ("autograde", "generate_feedback")],
                 ("-m", "nbgrader", "export")]),
         }
-        ways[f"python -m coursekit.grade --workers {cores}"] = (parallel, [
-            ("-m", "coursekit.grade", "--workers", str(cores))])
+        ways["python -m coursekit.grade (make grade)"] = (parallel, [("-m", "coursekit.grade")])
         rates = []
         print(f"{'':64} {'wall':>8} {'notebooks/s':>12} {'peak memory':>12}")
         for label, (folder, commands) in ways.items():
@@ -171,7 +170,7 @@ def main():
             first, second = grades(serial), grades(parallel)
             differ = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
             print(f"grades compared: {len(first)}; differing: {len(differ)} {differ[:5] if differ else ''}\n")
-        return reruns(parallel, cores, assignments) or (1 if differ else 0)
+        return reruns(parallel, assignments) or (1 if differ else 0)
 
 
 if __name__ == "__main__":
