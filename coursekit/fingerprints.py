@@ -14,6 +14,7 @@ that changed, is never graded again.  A fingerprint notices both.
 """
 
 import hashlib
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -99,27 +100,31 @@ class Record:
         self._engine.dispose()
 
 
-def unchanged(root, todo, db_url, force=False):
+def unchanged(coursedir, todo, force=False):
     """Split `todo`, {(student, assignment): plan}, into what needs grading and what does not.
 
-    Returns (to_grade, fingerprints): to_grade is the part of `todo` whose
-    fingerprint differs from the one stored (or all of it with `force`), and
-    fingerprints maps every key of `todo` to its fingerprint now.  A submission
-    whose autograded copy or feedback is gone is graded again too.
+    `coursedir` is nbgrader's CourseDirectory of the course (its root,
+    gradebook and folders). Returns (to_grade, fingerprints): to_grade is the
+    part of `todo` whose fingerprint differs from the one stored (or all of it
+    with `force`), and fingerprints maps every key of `todo` to its
+    fingerprint now.  A submission whose autograded copy or feedback is gone
+    is graded again too.
     """
-    root = Path(root)
+    root = Path(coursedir.root)
     courses = {}
     now = {}
     for (student, assignment), plan in todo.items():
         if assignment not in courses:
             courses[assignment] = course_fingerprint(root, assignment)
         now[student, assignment] = fingerprint(root, student, assignment, plan, courses[assignment])
-    before = {} if force else last_graded(db_url)
+    before = {} if force else last_graded(coursedir.db_url)
     to_grade = {key: plan for key, plan in todo.items()
-                if before.get(key) != now[key] or not _outputs_exist(root, *key)}
+                if before.get(key) != now[key] or not _outputs_exist(coursedir, *key)}
     return to_grade, now
 
 
-def _outputs_exist(root, student, assignment):
-    return all((root / folder / student / assignment).is_dir()
-               for folder in ("autograded", "feedback"))
+def _outputs_exist(coursedir, student, assignment):
+    """Whether the submission's autograded copy and feedback are there, in the
+    folders nbgrader's configuration names."""
+    return all(os.path.isdir(coursedir.format_path(folder, student, assignment))
+               for folder in (coursedir.autograded_directory, coursedir.feedback_directory))

@@ -137,8 +137,9 @@ def grade(argv=None):
               "runs with your user's rights", file=sys.stderr)
 
     todo, failures, notes = submissions(root)
-    db_url = nbgrader_api().coursedir.db_url  # as nbgrader_config.py sets it
-    to_grade, now = fingerprints.unchanged(root, todo, db_url, force=args.force)
+    coursedir = nbgrader_api().coursedir  # as nbgrader_config.py sets it
+    db_url = coursedir.db_url
+    to_grade, now = fingerprints.unchanged(coursedir, todo, force=args.force)
     try:
         in_gradebook(db_url, {assignment for _, assignment in to_grade})
         run_references(root, {assignment for _, assignment in to_grade}, args.workers)
@@ -178,7 +179,7 @@ def grade(argv=None):
 
     stopped = {}  # submissions stopped past a limit of the sandbox: graded up to there
     for key, plan in todo.items():
-        if key not in failures and (limit := limit_hit(root, *key, plan)):
+        if key not in failures and (limit := limit_hit(coursedir, *key, plan)):
             stopped[key] = limit
             notes[key] = "; ".join(filter(None, [notes.get(key), f"stopped past {limit}: "
                                                  "the cells before keep their points"]))

@@ -266,13 +266,15 @@ def grade_in_worker(student, assignment, plan):
     return f"feedback could not be generated: {reason_from(failed)} (log: {log})"
 
 
-def limit_hit(root, student, assignment, plan):
+def limit_hit(coursedir, student, assignment, plan):
     """The limit that stopped this graded submission (see coursekit.sandbox), or None.
 
-    Read from the autograded notebooks, where coursekit.execute names it.
+    Read from the autograded notebooks (where nbgrader's CourseDirectory
+    `coursedir` puts them), in which coursekit.execute names it.
     """
+    folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     for name in plan:
-        path = Path(root) / "autograded" / student / assignment / name
+        path = folder / name
         try:
             data = path.read_bytes()
         except OSError:
