@@ -216,10 +216,27 @@ def sandbox_command(command, workdir, private_dir, limits):
     prlimit sets the limits and execs bwrap: no Python starts before the
     kernel's own (a Python launcher cost 0.15 s of CPU per notebook).
     """
+    share_font_list(private_dir)
     return (["prlimit", f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
              f"--fsize={limits.disk_mb * 2**20}", "--core=0", "--"]
             + bwrap_command(command, os.path.realpath(workdir), os.path.realpath(private_dir),
                             limits.disk_mb))
+
+
+def share_font_list(private_dir):
+    """Copy this process's Matplotlib font list into `private_dir`/matplotlib,
+    the kernel's MPLCONFIGDIR: a kernel with an empty one lists the system's
+    fonts again as it imports Matplotlib (0.15 s of every 06 notebook)."""
+    folder = os.path.join(private_dir, "matplotlib")
+    os.makedirs(folder, exist_ok=True)
+    try:
+        import matplotlib
+        cache = matplotlib.get_cachedir()
+        for name in os.listdir(cache):
+            if name.startswith("fontlist-") and name.endswith(".json"):
+                shutil.copy(os.path.join(cache, name), folder)
+    except (ImportError, OSError):
+        pass  # the kernel lists the fonts itself
 
 
 def bwrap_command(command, workdir, private_dir, tmp_mb=512):
@@ -241,7 +258,8 @@ def bwrap_command(command, workdir, private_dir, tmp_mb=512):
     argv += ["--bind", private_dir, private_dir, "--bind", workdir, workdir, "--chdir", workdir,
              "--clearenv"]
     env = {"PATH": f"{sys.prefix}/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
-           "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(private_dir, "matplotlib"),
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            # ipykernel polls its parent; inside the PID namespace that is pid 1
            "JPY_PARENT_PID": "1",
            # the coursekit the grader runs, wherever the environment's own

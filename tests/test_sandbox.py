@@ -181,3 +181,17 @@ def test_a_submission_is_limited_as_a_whole(tmp_path, probe_name):
     assert f"stopped: the command went past {limit}" in done.stderr
     assert __import__("time").monotonic() - started < 25  # stopped, not run to its end
     assert sandbox.folder_size(folder) < 2 * 2**30
+
+
+def test_a_sandboxed_kernel_starts_with_the_graders_matplotlib_font_list(tmp_path):
+    """Without it, every kernel that imports Matplotlib lists the system's fonts again."""
+    if not SANDBOXED:
+        pytest.skip("SANDBOX=off")
+    import matplotlib.font_manager  # noqa: F401  (the grader's font list exists)
+    code = ("import os, matplotlib; before = sorted(os.listdir(os.environ['MPLCONFIGDIR'])); "
+            "import matplotlib.font_manager; print(before, matplotlib.get_cachedir())")
+    done = subprocess.run(sandbox.sandbox_command([sys.executable, "-c", code], tmp_path, tmp_path,
+                                                  sandbox.Sandbox()),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    listed, folder = done.stdout.rsplit(" ", 1)
+    assert "fontlist-v" in listed and folder.strip() == str(tmp_path / "matplotlib"), done.stderr
