@@ -11,8 +11,9 @@ The steps, each in a module of its own:
   could not be graded with the reason, and a grade report (coursekit.report:
   grades-report.html).
 
-The assignments must be in the gradebook already (`nbgrader
-generate_assignment`, which `make grade` runs first).
+`make grade` generates the assignments first (`nbgrader
+generate_assignment`); one that the gradebook does not know yet (a removed
+gradebook.db, a new PostgreSQL one) is generated here, through nbgrader's API.
 """
 
 import argparse
@@ -33,8 +34,8 @@ from coursekit.report import FOLDER, write_report
 from coursekit.submitted import submissions
 from coursekit.verdict import ReferenceFailure, reference_reports
 from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, WorkersCannotGrade,
-                               add_students, export_grades, grade_all, limit_hit, nbgrader,
-                               nbgrader_api, quiet_about_old_notebooks, reason_from)
+                               add_students, export_grades, grade_all, limit_hit, nbgrader_api,
+                               quiet_about_old_notebooks, reason_from)
 
 
 def in_gradebook(db_url, assignments):
@@ -43,9 +44,12 @@ def in_gradebook(db_url, assignments):
         known = {assignment.name for assignment in gradebook.assignments}
     for assignment in sorted(set(assignments) - known):
         print(f"{assignment} is not in the gradebook: nbgrader generate_assignment {assignment} --force")
-        ok, output = nbgrader("generate_assignment", assignment, "--force",
-                              log=LOG_DIR / f"generate-{assignment}.log")
-        if not ok:
+        # through nbgrader's API, in this process: a new one would import nbgrader again
+        result = nbgrader_api().generate_assignment(assignment, force=True)
+        output = result.get("log", "") + result.get("error", "")
+        (LOG_DIR / f"generate-{assignment}.log").parent.mkdir(parents=True, exist_ok=True)
+        (LOG_DIR / f"generate-{assignment}.log").write_text(output, encoding="utf-8")
+        if not result["success"]:
             raise ReferenceFailure(f"nbgrader generate_assignment {assignment} failed: "
                                    f"{reason_from(output)}")
 

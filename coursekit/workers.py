@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import warnings
@@ -38,7 +37,6 @@ SUBMISSION_TIMEOUT = 30 * 60
 STARTED = "coursekit-started"  # the Dask event by which a task says that it began, and where
 
 KNOWN_FAILURES = [
-    (r"SubmissionTimeout", "grading it ran past the time limit of a submission"),
     (r"DeadKernelError|Kernel died", "the kernel died while running the notebook "
                                      "(a cell exited Python or crashed it)"),
     (r"No reply from kernel|CellTimeoutError|TimeoutError",
@@ -49,28 +47,10 @@ KNOWN_FAILURES = [
 ]
 
 
-def nbgrader(*args, log=None, timeout=SUBMISSION_TIMEOUT):
-    """Run one nbgrader command; return (ok, output)."""
-    command = [sys.executable, "-m", "nbgrader", *args]
-    # nbgrader runs `alembic` by name: find it beside this Python.
-    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
-                                                 os.environ.get("PATH", "")]))
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env=env)
-        ok, output = done.returncode == 0, done.stdout + done.stderr
-    except subprocess.TimeoutExpired as expired:
-        ok, output = False, f"SubmissionTimeout: stopped after {timeout} s\n{expired.stdout or ''}"
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(" ".join(command) + "\n" + output, encoding="utf-8")
-    return ok, output
-
-
 def export_grades(to, log=None):
     """`nbgrader export --to TO`, run in this process with the course's
     configuration (a new process would spend some 3 s importing nbgrader
-    again); return (ok, output) as nbgrader() does."""
+    again); return (ok, its log)."""
     from nbgrader.apps.exportapp import ExportApp
     from nbgrader.utils import capture_log
 
