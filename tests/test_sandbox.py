@@ -73,7 +73,7 @@ def test_grading_stops_when_the_sandbox_cannot_start(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COURSEKIT_SANDBOX", raising=False)
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
-    monkeypatch.setattr(grade, "nbgrader", lambda *a, **k: pytest.fail("graded unsandboxed"))
+    monkeypatch.setattr(grade, "nbgrader_api", lambda *a, **k: pytest.fail("graded unsandboxed"))
     monkeypatch.setattr(grade, "grade_all", lambda *a, **k: pytest.fail("graded unsandboxed"))
     assert grade.main([]) == 2
     assert "bwrap is not installed" in capsys.readouterr().err
