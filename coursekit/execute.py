@@ -123,11 +123,14 @@ class ExecuteWithReference(ReferenceMixin, Execute):
 
     def _start_as(self):
         """What a kernel started for this notebook is started with (nbclient adds the
-        history file to the arguments as it starts one)."""
+        history file to the arguments as it starts one), its sandbox's limits
+        included: a Dask worker may grade another course next."""
         arguments = tuple(a for a in self.extra_arguments
                           if not a.startswith("--HistoryManager.hist_file"))
+        limits = Sandbox(parent=self)
         return (self.kernel_name, arguments, self.ipython_hist_file,
-                os.environ.get("NBGRADER_EXECUTION"))
+                os.environ.get("NBGRADER_EXECUTION"),
+                tuple(getattr(limits, name) for name in sorted(limits.class_trait_names(config=True))))
 
     async def _start_spare(self):
         global _spare

@@ -195,3 +195,18 @@ def test_a_sandboxed_kernel_starts_with_the_graders_matplotlib_font_list(tmp_pat
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     listed, folder = done.stdout.rsplit(" ", 1)
     assert "fontlist-v" in listed and folder.strip() == str(tmp_path / "matplotlib"), done.stderr
+
+
+def test_a_kernel_started_ahead_serves_only_a_notebook_with_the_same_limits():
+    """A Dask worker may grade another course next: its spare kernel, started
+    under the first course's sandbox limits, is not taken for the second."""
+    from traitlets.config import Config
+
+    from coursekit.execute import ExecuteWithReference
+
+    def started_as(memory_mb):
+        config = Config()
+        config.Sandbox.memory_mb = memory_mb
+        return ExecuteWithReference(config=config)._start_as()
+
+    assert started_as(2048) == started_as(2048) != started_as(1024)
