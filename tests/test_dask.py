@@ -7,6 +7,7 @@ nanny.  They grade into PostgreSQL, lose no submission when a worker is
 killed while it grades, and stop a submission past `--timeout`.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -92,6 +93,21 @@ def cluster(tmp_path_factory):
         cluster.stop()
 
 
+@contextlib.contextmanager
+def grading_in_background(course, *args):
+    """`python -m coursekit.grade ARGS` in `course`, running while the block watches
+    it (its output in one pipe); killed if the block ends before it does."""
+    grading = subprocess.Popen([sys.executable, "-m", "coursekit.grade", *args], cwd=course,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        yield grading
+    finally:
+        if grading.poll() is None:
+            grading.kill()
+            grading.wait()
+
+
 def gradebook_scores(db_url, chosen):
     """{(student, assignment): {test cell: points}} for the submissions `chosen`."""
     with Gradebook(db_url) as gradebook:
@@ -150,10 +166,7 @@ def test_a_worker_killed_while_grading_loses_no_submission(cluster, tmp_path):
     course = course_with(tmp_path, chosen)
     client = cluster.client
     seen = len(client.get_events(workers.STARTED))
-    grading = subprocess.Popen([sys.executable, "-m", "coursekit.grade", "--scheduler", cluster.address],
-                               cwd=course, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
+    with grading_in_background(course, "--scheduler", cluster.address) as grading:
         killed = None
         deadline = time.monotonic() + 240
         while killed is None and grading.poll() is None and time.monotonic() < deadline:
@@ -172,10 +185,6 @@ def test_a_worker_killed_while_grading_loses_no_submission(cluster, tmp_path):
                     break
             time.sleep(0.2)
         output, _ = grading.communicate(timeout=300)
-    finally:
-        if grading.poll() is None:
-            grading.kill()
-            grading.wait()
     assert killed is not None, "no worker was seen grading:\n" + output
     task, worker, kernels = killed
     assert grading.returncode == 0, output
@@ -195,12 +204,9 @@ def test_a_submission_past_the_timeout_is_stopped_and_listed(cluster, tmp_path):
     chosen = [("sample-loops-forever", "01_sigmoid"), ("sample-correct", "01_sigmoid")]
     course = course_with(tmp_path, chosen)
     client = cluster.client
-    grading = subprocess.Popen([sys.executable, "-m", "coursekit.grade", "--scheduler", cluster.address,
-                                "--timeout", "10"], cwd=course, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     began = time.monotonic()
     seen = {}  # worker process: {descendant: name}, as seen while grading
-    try:
+    with grading_in_background(course, "--scheduler", cluster.address, "--timeout", "10") as grading:
         while grading.poll() is None and time.monotonic() - began < 3 * CELL_TIMEOUT:
             for pid in cluster.worker_pids().values():
                 try:
@@ -209,10 +215,6 @@ def test_a_submission_past_the_timeout_is_stopped_and_listed(cluster, tmp_path):
                     pass
             time.sleep(0.5)
         output, _ = grading.communicate(timeout=60)
-    finally:
-        if grading.poll() is None:
-            grading.kill()
-            grading.wait()
     took = time.monotonic() - began
     assert grading.returncode == 0, output
     assert re.search(r"^sample-loops-forever +not graded$", output, re.M), output
