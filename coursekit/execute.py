@@ -209,13 +209,13 @@ class ExecuteWithReference(ReferenceMixin, Execute):
     def _limit_after(self, error):
         """The limit that stopped the kernel, if one did: a kernel that timed out
         may be in the middle of being killed, so its watchdog gets a moment."""
-        limit = getattr(self.km, "limit_hit", None)
-        watching = getattr(self.km, "limits", None)
-        if limit or not isinstance(error, CellTimeoutError) or watching is None:
-            return limit
-        deadline = time.monotonic() + 10 * watching.interval
-        while watching.over is None and time.monotonic() < deadline:
-            time.sleep(watching.interval / 2)
+        watching = getattr(self.km, "limits", None)  # unsandboxed: no watchdog
+        if watching is None:
+            return None
+        if isinstance(error, CellTimeoutError):
+            deadline = time.monotonic() + 10 * watching.interval
+            while watching.over is None and time.monotonic() < deadline:
+                time.sleep(watching.interval / 2)
         return watching.over
 
     def _error(self, ename, message, limit=None):

@@ -35,20 +35,20 @@ from coursekit.submitted import submissions
 from coursekit.verdict import ReferenceFailure, reference_reports
 from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, WorkersCannotGrade,
                                add_students, export_grades, grade_all, limit_hit, nbgrader_api,
-                               quiet_about_old_notebooks, reason_from)
+                               quiet_about_old_notebooks, reason_from, write_log)
 
 
-def in_gradebook(db_url, assignments):
-    """Generate each assignment the gradebook does not know yet (after a removed gradebook.db)."""
-    with Gradebook(db_url) as gradebook:
+def in_gradebook(api, assignments):
+    """Generate each assignment the gradebook does not know yet (after a removed
+    gradebook.db), through `api` (an NbGraderAPI): in this process, as a new
+    one would import nbgrader again."""
+    with Gradebook(api.coursedir.db_url) as gradebook:
         known = {assignment.name for assignment in gradebook.assignments}
     for assignment in sorted(set(assignments) - known):
         print(f"{assignment} is not in the gradebook: nbgrader generate_assignment {assignment} --force")
-        # through nbgrader's API, in this process: a new one would import nbgrader again
-        result = nbgrader_api().generate_assignment(assignment, force=True)
+        result = api.generate_assignment(assignment, force=True)
         output = result.get("log", "") + result.get("error", "")
-        (LOG_DIR / f"generate-{assignment}.log").parent.mkdir(parents=True, exist_ok=True)
-        (LOG_DIR / f"generate-{assignment}.log").write_text(output, encoding="utf-8")
+        write_log(LOG_DIR / f"generate-{assignment}.log", output)
         if not result["success"]:
             raise ReferenceFailure(f"nbgrader generate_assignment {assignment} failed: "
                                    f"{reason_from(output)}")
@@ -141,11 +141,11 @@ def grade(argv=None):
               "runs with your user's rights", file=sys.stderr)
 
     todo, failures, notes = submissions(root)
-    coursedir = nbgrader_api().coursedir  # as nbgrader_config.py sets it
-    db_url = coursedir.db_url
+    api = nbgrader_api()  # the course as nbgrader_config.py sets it
+    coursedir, db_url = api.coursedir, api.coursedir.db_url
     to_grade, now = fingerprints.unchanged(coursedir, todo, force=args.force)
     try:
-        in_gradebook(db_url, {assignment for _, assignment in to_grade})
+        in_gradebook(api, {assignment for _, assignment in to_grade})
         run_references(root, {assignment for _, assignment in to_grade}, args.workers)
     except ReferenceFailure as error:
         print(f"Nothing was graded: {error}", file=sys.stderr)
@@ -189,7 +189,7 @@ def grade(argv=None):
                                                  "the cells before keep their points"]))
 
     with ThreadPoolExecutor(1) as background:  # the report is drawn while nbgrader exports
-        export = background.submit(export_grades, args.grades, log=LOG_DIR / "export.log")
+        export = background.submit(export_grades, api, args.grades, LOG_DIR / "export.log")
         try:
             page = write_report(root, db_url, failures, notes)
             report, stream = f"report: {page.name} (plots in {FOLDER}/)", sys.stdout

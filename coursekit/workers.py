@@ -47,24 +47,28 @@ KNOWN_FAILURES = [
 ]
 
 
-def export_grades(to, log=None):
-    """`nbgrader export --to TO`, run in this process with the course's
-    configuration (a new process would spend some 3 s importing nbgrader
-    again); return (ok, its log)."""
+def export_grades(api, to, log):
+    """`nbgrader export --to TO`, run in this process through `api` (an
+    NbGraderAPI with the course's configuration: a new process would spend
+    some 3 s importing nbgrader again); its log goes to the file `log`.
+    Return (ok, the log)."""
     from nbgrader.apps.exportapp import ExportApp
     from nbgrader.utils import capture_log
 
-    api = nbgrader_api()
     api.config.ExportPlugin.to = str(to)
     app = ExportApp(coursedir=api.coursedir, parent=api)
     app.log.handlers = []  # its log goes to `log`, not to the screen
     app.log.propagate = False
     result = capture_log(app)
     output = result.get("log", "") + result.get("error", "")
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(f"nbgrader export --to {to}\n{output}", encoding="utf-8")
+    write_log(log, f"nbgrader export --to {to}\n{output}")
     return result["success"], output
+
+
+def write_log(path, text):
+    """Write one step's log (under LOG_DIR), making its folder if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def reason_from(output):
@@ -228,7 +232,6 @@ def stage(root, student, assignment, plan):
 def grade_in_worker(student, assignment, plan):
     """Autograde one submission and give feedback; return a reason on failure."""
     log = LOG_DIR / f"{student}--{assignment}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
     stage(Path(_api.coursedir.root), student, assignment, plan)
     with temp_attrs(_api.coursedir, submitted_directory=str(STAGING)):
         steps = [("autograde", _api.autograde(assignment, student, force=True, create=True))]
@@ -236,7 +239,7 @@ def grade_in_worker(student, assignment, plan):
         steps.append(("generate_feedback", _api.generate_feedback(assignment, student, force=True)))
     text = "".join(f"== nbgrader {step} {assignment} --student {student} --force\n"
                    f"{result.get('log', '')}{result.get('error', '')}\n" for step, result in steps)
-    log.write_text(text, encoding="utf-8")
+    write_log(log, text)
     step, result = steps[-1]
     if result["success"]:
         return None
