@@ -32,7 +32,7 @@ def copy_course(destination, submitted=None, generated=False):
 
     `generated`: a copy of the course as `make grade` leaves it before grading,
     every assignment generated into its gradebook and every master notebook's
-    results cached (see the `generated_course` fixture).
+    results cached (copied from `_generated_course()`; release/ is the same).
     """
     for name in COURSE_FILES:
         source = ROOT / name
@@ -45,7 +45,6 @@ def copy_course(destination, submitted=None, generated=False):
     if generated:
         template = _generated_course()
         shutil.copy(template / "gradebook.db", destination / "gradebook.db")
-        shutil.copytree(template / "release", destination / "release", dirs_exist_ok=True)
         shutil.copytree(template / CACHE, destination / CACHE,
                         ignore=shutil.ignore_patterns("logs", "staging"))
     return destination
@@ -65,29 +64,30 @@ def _generated_course():
         empty = folder / "nobody"
         empty.mkdir()
         course = copy_course(folder / "course", submitted=empty)
-        generate(course, sorted(p.name for p in (course / "source").iterdir()), references=True)
+        assignments = sorted(p.name for p in (course / "source").iterdir())
+        through_api(course, "generate_assignment", assignments)
+        done = run(sys.executable, "-c", "import sys; from pathlib import Path; "
+                   "from coursekit.grade import run_references; "
+                   "run_references(Path('.'), sys.argv[1:], 2)", *assignments, cwd=course)
+        assert done.returncode == 0, done.stdout + done.stderr
         _template.append(course)
     return _template[0]
 
 
-def generate(course, assignments, references=False, **env):
-    """`nbgrader generate_assignment A --force` for each of `assignments`, in one
-    process (each command would import nbgrader anew, some 3 s); with
-    `references`, then run their master notebooks for the grader's cache.
-    `env` is added to the environment (COURSEKIT_EDITION="ko")."""
+def through_api(course, method, assignments, **env):
+    """NbGraderAPI's `method` (generate_assignment, release_feedback) for each of
+    `assignments`, in `course`, in one process (each nbgrader command would
+    import nbgrader anew, some 3 s); each must succeed. `env` is added to the
+    environment (COURSEKIT_EDITION="ko")."""
     done = subprocess.run([sys.executable, "-c", (
-        "import sys; from pathlib import Path\n"
-        "from coursekit.grade import run_references\n"
+        "import sys\n"
         "from coursekit.workers import nbgrader_api\n"
         "api = nbgrader_api()\n"
         "for a in sys.argv[2:]:\n"
-        "    result = api.generate_assignment(a, force=True)\n"
-        "    assert result['success'], result['log'] + result.get('error', '')\n"
-        "if sys.argv[1] == 'references':\n"
-        "    run_references(Path('.'), sys.argv[2:], 2)\n"),
-        "references" if references else "-", *assignments],
-        cwd=course, env=dict(os.environ, **env), capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=1800)
+        "    result = getattr(api, sys.argv[1])(a)\n"
+        "    assert result['success'], a + ': ' + result['log'] + result.get('error', '')\n"),
+        method, *assignments], cwd=course, env=dict(os.environ, **env), capture_output=True,
+        text=True, stdin=subprocess.DEVNULL, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -7,7 +7,6 @@ say what to install. Screenshots go to .coursekit-cache/browser/.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, copy_course, nbgrader
+from conftest import ROOT, copy_course, free_port, nbgrader
 from coursekit import pack
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.skipif(
     not (CHROMIUM and DRIVER),
     reason="no browser: install chromium and chromium-driver (apt-get install chromium "
            "chromium-driver; make test does it when run as root on Debian or Ubuntu)")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, copy_course, nbgrader, run
+from conftest import ROOT, copy_course, nbgrader, run, through_api
 from test_jupyterhub import LACKING as HUB_LACKS
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir())
@@ -15,15 +15,7 @@ def test_release_feedback_works_on_the_graded_samples(graded_course):
     """nbgrader's release_feedback for every assignment, as the formgrader runs it
     (NbGraderAPI, in one process: the command would import nbgrader seven times)."""
     course, _ = graded_course
-    done = run(sys.executable, "-c", (
-        "import sys\n"
-        "from coursekit.workers import nbgrader_api\n"
-        "api = nbgrader_api()\n"
-        "for a in sys.argv[1:]:\n"
-        "    result = api.release_feedback(a)\n"
-        "    assert result['success'], a + ': ' + result['log'] + result.get('error', '')\n"),
-        *ASSIGNMENTS, cwd=course)
-    assert done.returncode == 0, done.stdout + done.stderr
+    through_api(course, "release_feedback", ASSIGNMENTS)
     released = list((course / "exchange/numpy-for-deep-learning/feedback").glob("*.html"))
     assert len(released) > len(ASSIGNMENTS)  # one page per graded submission
 

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import ROOT, copy_course
-from test_browser import CHROMIUM, DRIVER, SHOTS, free_port, page_text, wait_for
+from conftest import ROOT, copy_course, free_port
+from test_browser import CHROMIUM, DRIVER, SHOTS, page_text, wait_for
 
 DEPLOY = ROOT / "deploy"
 PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"

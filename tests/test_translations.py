@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_course, generate
+from conftest import ROOT, copy_course, through_api
 from coursekit import leaks, pack, translate
 
 ASSIGNMENTS = sorted(p.parent.name for p in ROOT.glob("source/*/*.ipynb"))
@@ -31,7 +31,7 @@ def korean_course(tmp_path_factory):
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
         copy(ROOT / name, course / name)
     translate.build("ko", root=course)
-    generate(course, ASSIGNMENTS, COURSEKIT_EDITION="ko")
+    through_api(course, "generate_assignment", ASSIGNMENTS, COURSEKIT_EDITION="ko")
     return course
 
 
