@@ -536,7 +536,7 @@ class _Dependencies:
 
     def describe(self, report, error=None):
         """Add to `report` what the dependencies did; `error` is what the check raised."""
-        if self.calls and error is None:
+        if _recording and self.calls and error is None:
             report["calls"] = self.calls
         if self.own_answers:
             report["own_answers"] = dict(self.own_answers)
@@ -609,11 +609,12 @@ def _stand_in(original, log, answers, name=None, seen=None):
             if seen is not None:
                 seen.errors.append((name, error))
             raise
-        entry = [given, encode(result)]
-        if is_function(result):
-            entry[1]["calls"] = []
-            result = _recorded(result, entry[1]["calls"])
-        log.append(entry)
+        if _recording:  # the reference's calls are the answers served when grading
+            entry = [given, encode(result)]
+            if is_function(result):
+                entry[1]["calls"] = []
+                result = _recorded(result, entry[1]["calls"])
+            log.append(entry)
         return result
     dependency.__name__ = getattr(original, "__name__", "dependency")
     return dependency
@@ -677,6 +678,11 @@ class _Answers:
 
     def find(self, given):
         """The reference's result for the inputs `given` (encoded), or None."""
+        if self.pairs:  # most often the next pair, bit for bit: no need to compare numbers
+            i = self.cursor % len(self.pairs)
+            if given == self.pairs[i][0] and _comparable(given):
+                self.cursor = i + 1
+                return self.pairs[i][1]
         for i in self._candidates(given):
             if compare(given, self.pairs[i][0], rtol=STUB_RTOL, atol=0) is None:
                 self.cursor = i + 1
@@ -721,6 +727,21 @@ class _Answers:
         return self._groups
 
 
+def _comparable(data):
+    """Whether `compare` can match encoded data with an equal copy of itself: not
+    when it holds a value encode could only describe (type "other")."""
+    kind = data.get("type")
+    if kind == "other":
+        return False
+    if kind == "sequence":
+        return all(_comparable(item) for item in data["items"])
+    if kind == "dict":
+        return all(_comparable(item) for item in data["items"].values())
+    if kind == "axes":
+        return all(_comparable(xy) for line in data["lines"] for xy in line)
+    return True
+
+
 def _close_rows(given, rows):
     """Which rows are close to `given` in every place: np.isclose(given, rows,
     rtol=STUB_RTOL, atol=0, equal_nan=True).all(axis=1), written with operators
@@ -758,12 +779,25 @@ def _recorded(function, calls):
     return recorded
 
 
+_stubs_read = ("", {})  # the stubs file's last text, and what it holds
+
+
 def _read_stubs():
+    """The answers the grader left for this cell's checks (STUBS_FILE), read
+    once however many checks the cell makes."""
+    global _stubs_read
     try:
         with open(STUBS_FILE, encoding="utf-8") as file:
-            return json.load(file)
+            text = file.read()
     except (OSError, ValueError):
         return {}
+    if text != _stubs_read[0]:
+        try:
+            answers = json.loads(text)
+        except ValueError:
+            answers = {}
+        _stubs_read = (text, answers if isinstance(answers, dict) else {})
+    return _stubs_read[1]
 
 
 def _show(report, text, failed=False):

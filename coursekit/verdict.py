@@ -96,17 +96,23 @@ def run_reference(path, timeout=120):
 
 
 _loaded = {}  # cache file -> reports, read once per process
+_served = {}  # cache file -> {grade_id: the answers served to its checks, as JSON text}
 
 
-def reference_reports(path, cache_root):
-    """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
+def _cache_file(path, cache_root):
+    """Where the reports of the master at `path` are cached: named by the
+    notebook's content and the code that writes and reads them."""
     digest = hashlib.sha256()
     catalogs = [str(i18n.catalog_path(lang)) for lang in i18n.languages()]
     for part in (path, checks.__file__, values.__file__, i18n.__file__, __file__, *catalogs):
         with open(part, "rb") as file:
             digest.update(file.read())
-    digest = digest.hexdigest()[:16]
-    cache = os.path.join(cache_root, CACHE_DIR, f"{os.path.basename(path)}-{digest}.json")
+    return os.path.join(cache_root, CACHE_DIR, f"{os.path.basename(path)}-{digest.hexdigest()[:16]}.json")
+
+
+def reference_reports(path, cache_root):
+    """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
+    cache = _cache_file(path, cache_root)
     if cache in _loaded:
         return _loaded[cache]
     try:
@@ -121,7 +127,38 @@ def reference_reports(path, cache_root):
     with open(partial, "w", encoding="utf-8") as file:
         json.dump(expected, file)
     os.replace(partial, cache)
+    _loaded[cache] = expected
     return expected
+
+
+def served_answers(path, cache_root):
+    """{grade_id: text} for the master at `path`: what the dependencies named in
+    uses= answered its test cell's checks, the answers the grader serves
+    (coursekit.execute, read by coursekit.checks), as the JSON text
+    {name: [[inputs, result], ...]}.
+
+    Each pair is there once, in order: several checks of one cell often make
+    the same calls (07's checks of model each train on the same images).
+    Made once per process, not for every notebook graded.
+    """
+    cache = _cache_file(path, cache_root)
+    if cache not in _served:
+        _served[cache] = {grade_id: _answers_text(reports)
+                          for grade_id, reports in reference_reports(path, cache_root).items()}
+    return _served[cache]
+
+
+def _answers_text(reports):
+    pairs = {}
+    for report in reports:
+        for name, calls in report.get("calls", {}).items():
+            texts = pairs.setdefault(name, {})
+            for pair in calls:
+                texts.setdefault(json.dumps(pair), None)
+    if not pairs:
+        return None
+    return "{" + ", ".join(f"{json.dumps(name)}: [{', '.join(texts)}]"
+                           for name, texts in pairs.items()) + "}"
 
 
 def judge(expected, got, own_test=None):
@@ -290,12 +327,14 @@ def picture_in(report):
 class ReferenceMixin:
     """For preprocessors: the reference reports of the notebook being graded."""
 
-    def _expected(self, resources):
+    def _expected(self, resources, served=False):
+        """The reference reports, {grade_id: [report]}; with `served`, the
+        answers served to each test cell (see served_answers)."""
         coursedir = CourseDirectory(config=self.config)
         path = os.path.join(
             coursedir.format_path(coursedir.source_directory, ".", resources["nbgrader"]["assignment"]),
             resources["nbgrader"]["notebook"] + ".ipynb")
-        return reference_reports(path, coursedir.root)
+        return (served_answers if served else reference_reports)(path, coursedir.root)
 
 
 class ReferenceVerdict(ReferenceMixin, NbGraderPreprocessor):

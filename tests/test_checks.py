@@ -63,7 +63,12 @@ def test_different_values_compare_different(got, expected, words):
 
 @pytest.mark.parametrize("garbage", [None, 3, "x", {"type": "array"},
                                      {"type": "array", "shape": [2], "data": [1]},
-                                     {"type": "array", "shape": [1], "data": ["abc"]}])
+                                     {"type": "array", "shape": [1], "data": [1.0]},
+                                     {"type": "array", "shape": [1], "data": ["abc"]},
+                                     {"type": "array", "shape": [1], "data": "AAAA"},
+                                     {"type": "array", "shape": [2], "data": encode(1.0)["data"]},
+                                     {"type": "array", "shape": [-1, -1], "data": encode(1.0)["data"]},
+                                     {"type": "array", "shape": [1], "data": "not base64!"}])
 def test_unreadable_reports_never_pass(garbage):
     assert compare(garbage, encode(1.0)) is not None
 
@@ -478,3 +483,45 @@ def test_the_blamed_dependency_is_named_with_its_caller_or_alone():
     assert checks.blame_dependencies(forged, {"f": False}.get).startswith("f, called here")
     shown = dict(report, call="f(x) with x = 1")  # the check names f itself
     assert checks.blame_dependencies(shown, {"f": False}.get).startswith("f, called here")
+
+
+def test_arrays_travel_as_their_exact_numbers_packed_in_one_string():
+    """Reports cross ipykernel, JSON and nbformat: a string passes as one item,
+    where a list of 20,000 numbers costs each layer 20,000 steps."""
+    big = np.linspace(-1, 1, 20_000).reshape(100, 200)
+    data = encode(big)
+    assert isinstance(data["data"], str) and data["shape"] == [100, 200]
+    assert np.array_equal(checks.decode(data), big)
+    special = np.array([np.nan, np.inf, -np.inf, 1e-300, -0.0])
+    assert compare(encode(special), encode(special.copy())) is None
+    assert np.array_equal(checks.decode(encode(special)), special, equal_nan=True)
+
+
+def test_only_the_reference_run_reports_what_the_dependencies_answered(monkeypatch):
+    """The grader serves the reference's calls of uses= dependencies; a
+    student's kernel does not send back its own (07's checks make 1,000 such calls)."""
+    shown = []
+    monkeypatch.setattr(checks, "_show", lambda report, text, failed=False: shown.append(report))
+    monkeypatch.setattr(checks, "_recording", False)
+    check(uses_halve, 4.0, uses="halve")
+    assert "calls" not in shown[0]
+    checks.record_mistakes()
+    check(uses_halve, 4.0, uses="halve")
+    assert shown[1]["calls"] == {"halve": [[encode((4.0,)), encode(2.0)]]}
+
+
+def test_a_dependency_is_never_served_for_inputs_that_cannot_be_compared():
+    """Inputs encode can only describe (a string, an object) never match the
+    reference's, even when described the same: the student's own answer stands."""
+    answers = [[encode(("abc",)), encode(1.0)], [encode((3.0,)), encode(1.0)]]
+    served = checks._stand_in(lambda value: 2.0, [], answers)
+    assert served("abc") == 2.0
+    assert served(3.0) == 1.0
+
+
+def test_the_answers_served_to_a_test_cell_are_each_pair_once_in_order():
+    from coursekit.verdict import _answers_text
+    one, two = [encode((1.0,)), encode(10.0)], [encode((2.0,)), encode(20.0)]
+    reports = [{"calls": {"f": [one, two]}}, {"calls": {"f": [one, two], "g": [one]}}, {}]
+    assert __import__("json").loads(_answers_text(reports)) == {"f": [one, two], "g": [one]}
+    assert _answers_text([{}, {"value": encode(1.0)}]) is None

@@ -210,3 +210,31 @@ def test_a_kernel_started_ahead_serves_only_a_notebook_with_the_same_limits():
         return ExecuteWithReference(config=config)._start_as()
 
     assert started_as(2048) == started_as(2048) != started_as(1024)
+
+
+def test_the_watchdog_finds_every_process_under_a_kernel(tmp_path):
+    """sandbox.descendants reads /proc/PID/task/TID/children: it must find what
+    psutil finds, children started from another thread and grandchildren too."""
+    import psutil
+    code = textwrap.dedent("""
+        import subprocess, sys, threading, time
+        threading.Thread(target=subprocess.run, args=(["sleep", "30"],), daemon=True).start()
+        subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+        print("started", flush=True)
+        time.sleep(30)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline() == "started\n"
+        root = psutil.Process(parent.pid)
+        deadline = __import__("time").monotonic() + 10
+        while len(root.children(recursive=True)) < 4 and __import__("time").monotonic() < deadline:
+            __import__("time").sleep(0.05)
+        expected = {p.pid for p in root.children(recursive=True)}
+        assert len(expected) == 4
+        assert {p.pid for p in sandbox.descendants(root)} == expected
+    finally:
+        sandbox.kill_tree(psutil.Process(parent.pid))
+        parent.wait()
+    with pytest.raises(psutil.NoSuchProcess):
+        sandbox.descendants(root)
