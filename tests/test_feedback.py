@@ -55,3 +55,22 @@ def test_a_failed_check_shows_its_message_alone_in_the_feedback():
     page, _ = FeedbackExporter().from_notebook_node(nb)
     assert "✘ f(2): expected 4.0, got 3.0" in page
     assert "AssertionError" not in page and "Traceback" not in page
+
+
+def test_each_code_is_highlighted_once_per_process_as_nbconvert_highlights_it(monkeypatch):
+    """Most code cells are the same in every student's notebook."""
+    from coursekit import feedback
+    from nbconvert.filters.highlight import Highlight2HTML
+    monkeypatch.setattr(feedback, "_highlighted", {})
+    nb = notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("%%bash\necho hi", metadata={"magics_language": "bash"}))
+    first, _ = FeedbackExporter().from_notebook_node(nb)
+    highlighted = dict(feedback._highlighted)
+    assert len(highlighted) == 3
+    plain = Highlight2HTML(pygments_lexer="python")
+    for (code, language, magics, _options), page_part in highlighted.items():
+        assert page_part == plain(code, language, {"magics_language": magics} if magics else None)
+    calls = []
+    monkeypatch.setattr(Highlight2HTML, "__call__", lambda *args: calls.append(args) or "")
+    again, _ = FeedbackExporter().from_notebook_node(nb)
+    assert again == first and calls == []
