@@ -135,8 +135,14 @@ class ExecuteWithReference(ReferenceMixin, Execute):
         global _spare
         workdir = tempfile.mkdtemp(prefix="ck-work-", dir=os.environ.get(KERNEL_DIRS))
         km = self.kernel_manager_class(kernel_name=self.kernel_name, config=self.config)
+        arguments = list(self.extra_arguments)
+        if km.ipykernel and self.ipython_hist_file and not any(
+                a.startswith("--HistoryManager.hist_file") for a in arguments):
+            # as nbclient starts one: IPython keeps its history in memory, not
+            # in a SQLite file written at every cell
+            arguments.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")
         try:
-            await km.start_kernel(extra_arguments=list(self.extra_arguments), cwd=workdir)
+            await km.start_kernel(extra_arguments=arguments, cwd=workdir)
         except Exception as error:  # this notebook goes on; the next starts its own kernel
             self.log.warning("Could not start a kernel ahead: %s", error)
             await _stop(km, workdir)

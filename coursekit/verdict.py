@@ -20,6 +20,7 @@ wrote it in that language (its report's `call_in`).
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import os
@@ -102,12 +103,21 @@ _served = {}  # cache file -> {grade_id: the answers served to its checks, as JS
 def _cache_file(path, cache_root):
     """Where the reports of the master at `path` are cached: named by the
     notebook's content and the code that writes and reads them."""
+    with open(path, "rb") as file:
+        digest = hashlib.sha256(file.read() + _code_digest())
+    return os.path.join(cache_root, CACHE_DIR, f"{os.path.basename(path)}-{digest.hexdigest()[:16]}.json")
+
+
+@functools.cache
+def _code_digest():
+    """The code that writes and reads the reports, and the message catalogs,
+    as this process loaded them: read once, not for every notebook graded."""
     digest = hashlib.sha256()
     catalogs = [str(i18n.catalog_path(lang)) for lang in i18n.languages()]
-    for part in (path, checks.__file__, values.__file__, i18n.__file__, __file__, *catalogs):
+    for part in (checks.__file__, values.__file__, i18n.__file__, __file__, *catalogs):
         with open(part, "rb") as file:
             digest.update(file.read())
-    return os.path.join(cache_root, CACHE_DIR, f"{os.path.basename(path)}-{digest.hexdigest()[:16]}.json")
+    return digest.digest()
 
 
 def reference_reports(path, cache_root):

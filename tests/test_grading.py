@@ -314,3 +314,25 @@ def test_the_grader_does_without_jsonschemas_iri_parsers():
     done = run(sys.executable, "-c", "import sys, coursekit.grade, coursekit.workers; "
                "print(sys.modules.get('rfc3987_syntax', 'not imported'))", cwd=ROOT)
     assert done.returncode == 0 and done.stdout.strip() in ("None", "not imported"), done.stderr
+
+
+def test_every_kernel_keeps_its_history_in_memory(tmp_path):
+    """nbclient starts a kernel with IPython's history in memory; one started
+    ahead for the next notebook was started with a SQLite history file,
+    written at every cell."""
+    import shutil
+    from conftest import copy_course
+    students = ["ann", "ben"]
+    for student in students:
+        folder = tmp_path / "submitted" / student / "01_sigmoid"
+        shutil.copytree(ROOT / "submitted/sample-correct/01_sigmoid", folder)
+        path = folder / "01_sigmoid.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "print('history in', get_ipython().history_manager.hist_file)"))
+        nbformat.write(nb, path)
+    course = copy_course(tmp_path / "course", tmp_path / "submitted", generated=True)
+    grade(course, "--workers", "1")  # the second kernel was started ahead
+    for student in students:
+        nb = nbformat.read(course / "autograded" / student / "01_sigmoid/01_sigmoid.ipynb", 4)
+        assert [o.get("text") for o in nb.cells[-1].outputs] == ["history in :memory:\n"], student
