@@ -14,7 +14,7 @@ of a second each time, measured with cProfile:
 
 It also highlights each distinct piece of code once per process: most code
 cells are the same in every student's notebook (the code given, the test
-cells), and Pygments took 50 ms of each 06 notebook's feedback.
+cells): highlighting them again took about 50 ms of each 06 notebook's feedback.
 
 For a notebook in another language (`metadata.coursekit.language`, see
 coursekit.i18n), the words nbgrader's feedback template writes around the
