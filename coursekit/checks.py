@@ -678,11 +678,6 @@ class _Answers:
 
     def find(self, given):
         """The reference's result for the inputs `given` (encoded), or None."""
-        if self.pairs:  # most often the next pair, bit for bit: no need to compare numbers
-            i = self.cursor % len(self.pairs)
-            if given == self.pairs[i][0] and _comparable(given):
-                self.cursor = i + 1
-                return self.pairs[i][1]
         for i in self._candidates(given):
             if compare(given, self.pairs[i][0], rtol=STUB_RTOL, atol=0) is None:
                 self.cursor = i + 1
@@ -725,21 +720,6 @@ class _Answers:
                        for layout, rows in layouts.items()}
                 for kind, layouts in members.items()}
         return self._groups
-
-
-def _comparable(data):
-    """Whether `compare` can match encoded data with an equal copy of itself: not
-    when it holds a value encode could only describe (type "other")."""
-    kind = data.get("type")
-    if kind == "other":
-        return False
-    if kind == "sequence":
-        return all(_comparable(item) for item in data["items"])
-    if kind == "dict":
-        return all(_comparable(item) for item in data["items"].values())
-    if kind == "axes":
-        return all(_comparable(xy) for line in data["lines"] for xy in line)
-    return True
 
 
 def _close_rows(given, rows):

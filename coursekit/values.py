@@ -109,6 +109,8 @@ def compare(got, expected, rtol=RTOL, atol=ATOL):
     in it is trusted to have the shape `encode` gives.
     """
     try:
+        if got == expected and _comparable(expected):
+            return None  # the same data bit for bit (most served calls): no numbers to compare
         return _compare(got, expected, rtol, atol)
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
         return _("the result could not be read back as numbers")
@@ -187,6 +189,19 @@ def _layout(data, numbers):
         return ("axes", data.get("on_given"),
                 tuple(tuple(_layout(xy, numbers) for xy in line) for line in data["lines"]))
     return (kind, str(data.get("label", data.get("repr", ""))))
+
+
+def _comparable(data):
+    """Whether `_compare` matches encoded data with an equal copy of itself: not
+    when it holds a value encode could only describe (type "other")."""
+    kind = data["type"]
+    if kind == "sequence":
+        return all(_comparable(item) for item in data["items"])
+    if kind == "dict":
+        return all(_comparable(item) for item in data["items"].values())
+    if kind == "axes":
+        return all(_comparable(xy) for line in data["lines"] for xy in line)
+    return kind != "other"
 
 
 def _compare(got, expected, rtol, atol):

@@ -122,7 +122,11 @@ def _code_digest():
 
 def reference_reports(path, cache_root):
     """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
-    cache = _cache_file(path, cache_root)
+    return _reports(path, _cache_file(path, cache_root))
+
+
+def _reports(path, cache):
+    """The reports of the master at `path`, from the file `cache` if it holds them."""
     if cache in _loaded:
         return _loaded[cache]
     try:
@@ -154,21 +158,20 @@ def served_answers(path, cache_root):
     cache = _cache_file(path, cache_root)
     if cache not in _served:
         _served[cache] = {grade_id: _answers_text(reports)
-                          for grade_id, reports in reference_reports(path, cache_root).items()}
+                          for grade_id, reports in _reports(path, cache).items()}
     return _served[cache]
 
 
 def _answers_text(reports):
-    pairs = {}
+    answers, seen = {}, set()
     for report in reports:
         for name, calls in report.get("calls", {}).items():
-            texts = pairs.setdefault(name, {})
             for pair in calls:
-                texts.setdefault(json.dumps(pair), None)
-    if not pairs:
-        return None
-    return "{" + ", ".join(f"{json.dumps(name)}: [{', '.join(texts)}]"
-                           for name, texts in pairs.items()) + "}"
+                key = (name, json.dumps(pair))
+                if key not in seen:
+                    seen.add(key)
+                    answers.setdefault(name, []).append(pair)
+    return json.dumps(answers) if answers else None
 
 
 def judge(expected, got, own_test=None):

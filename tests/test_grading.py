@@ -3,6 +3,7 @@
 import csv
 import json
 import re
+import shutil
 import sys
 from html import escape, unescape
 
@@ -11,7 +12,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 import samples
-from conftest import LEFT_OUT, ROOT, course_with, grade, run
+from conftest import LEFT_OUT, ROOT, copy_course, course_with, grade, run
 
 SCORES = samples.scores()
 GRADED = {key: points for key, points in SCORES.items() if key[0] not in LEFT_OUT}
@@ -320,8 +321,6 @@ def test_every_kernel_keeps_its_history_in_memory(tmp_path):
     """nbclient starts a kernel with IPython's history in memory; one started
     ahead for the next notebook was started with a SQLite history file,
     written at every cell."""
-    import shutil
-    from conftest import copy_course
     students = ["ann", "ben"]
     for student in students:
         folder = tmp_path / "submitted" / student / "01_sigmoid"
