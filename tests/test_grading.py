@@ -309,6 +309,38 @@ def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, mon
     assert engine.pool.checkedout() == 0
 
 
+def test_workers_check_a_gradebooks_tables_and_course_once(tmp_path, monkeypatch):
+    """nbgrader opens a Gradebook eleven times a notebook, and each time listed
+    the tables and looked the course up; a worker does it once per database
+    and course, and every Gradebook still works as nbgrader's."""
+    import nbgrader.api
+    import nbgrader.nbgraderformat.common
+    import sqlalchemy
+
+    from coursekit.workers import share_across_submissions
+
+    for module, name in [(nbgrader.api, "create_engine"), (nbgrader.api.Gradebook, "__init__"),
+                         (nbgrader.api.Gradebook, "add_submission"),
+                         (nbgrader.nbgraderformat.common, "jsonschema")]:
+        monkeypatch.setattr(module, name, getattr(module, name))
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, "course") as plain:
+        opened_by_nbgrader = set(vars(plain))
+    share_across_submissions()
+    statements = []
+    with Gradebook(url, "course") as first:
+        sqlalchemy.event.listen(first.engine, "before_cursor_execute",
+                                lambda *args: statements.append(args[2]))
+        first.add_student("ada")
+    statements.clear()
+    with Gradebook(url, "course") as again:
+        assert statements == [] and set(vars(again)) == opened_by_nbgrader
+        assert [s.id for s in again.students] == ["ada"] and again.course_id == "course"
+    with Gradebook(url, "another course") as other:  # a course not yet checked is added
+        assert any("course" in s.lower() for s in statements)
+        assert {c.id for c in other.db.query(nbgrader.api.Course)} == {"course", "another course"}
+
+
 def test_the_grader_does_without_jsonschemas_iri_parsers():
     """rfc3987_syntax builds some 35 parsers as it is imported (1.2 s a process): the
     grader, its workers and Dask's never import it (see coursekit/__init__.py)."""
@@ -335,3 +367,25 @@ def test_every_kernel_keeps_its_history_in_memory(tmp_path):
     for student in students:
         nb = nbformat.read(course / "autograded" / student / "01_sigmoid/01_sigmoid.ipynb", 4)
         assert [o.get("text") for o in nb.cells[-1].outputs] == ["history in :memory:\n"], student
+
+
+def test_the_grader_waits_for_finished_submissions_without_scanning_them_all():
+    """Local workers' futures are waited for; those of Dask (OnDask) are polled."""
+    import threading
+    from concurrent.futures import Future
+
+    from coursekit.workers import finished
+
+    futures = [Future() for _ in range(3)]
+    threading.Timer(0.2, futures[1].set_result, [None]).start()
+    assert finished(futures) == {futures[1]}
+
+    class Polled:
+        def __init__(self, done):
+            self.is_done = done
+
+        def done(self):
+            return self.is_done
+
+    polled = [Polled(False), Polled(True)]
+    assert finished(polled) == [polled[1]]
