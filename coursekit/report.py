@@ -21,7 +21,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import nbformat  # noqa: E402
-from nbgrader.api import Gradebook  # noqa: E402
+from nbgrader.api import (Assignment, BaseCell, Grade, Gradebook,  # noqa: E402
+                          SubmittedAssignment, SubmittedNotebook)
 
 from coursekit.verdict import test_cell_id  # noqa: E402
 
@@ -31,23 +32,31 @@ TOP_MESSAGES = 8
 
 
 def collect(db_url):
-    """{assignment: {"max": points, "scores": {student: score}, "cells": {cell: (passed, graded)}}}."""
+    """{assignment: {"max": points, "scores": {student: score}, "cells": {cell: (passed, graded)}}}.
+
+    Every grade is read in one query: following each submission's notebooks
+    and grades from object to object took a query each (1.7 s for 100 students).
+    """
     results = {}
     with Gradebook(db_url) as gradebook:
         for assignment in gradebook.assignments:
             cells = {cell.name: [0, 0] for notebook in assignment.notebooks
                      for cell in notebook.grade_cells}
-            entry = {"max": assignment.max_score, "scores": {}, "cells": cells}
-            for submission in assignment.submissions:
-                if not any(n.grades for n in submission.notebooks):
-                    continue
-                entry["scores"][submission.student.id] = submission.score
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        counts = cells.setdefault(grade.name, [0, 0])
-                        counts[0] += grade.score >= grade.max_score
-                        counts[1] += 1
-            results[assignment.name] = entry
+            results[assignment.name] = {"max": assignment.max_score, "scores": {}, "cells": cells}
+        grades = (gradebook.db.query(Assignment.name, SubmittedAssignment.student_id, BaseCell.name,
+                                     Grade.score, Grade.max_score)
+                  .select_from(Grade)
+                  .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                  .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                  .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                  .join(BaseCell, Grade.cell_id == BaseCell.id)
+                  .order_by(Assignment.name, SubmittedAssignment.student_id))
+        for assignment, student, cell, score, max_score in grades:
+            entry = results[assignment]
+            entry["scores"][student] = entry["scores"].get(student, 0.0) + score
+            counts = entry["cells"].setdefault(cell, [0, 0])
+            counts[0] += score >= max_score
+            counts[1] += 1
     return results
 
 
@@ -56,17 +65,13 @@ def failure_messages(autograded):
     messages = defaultdict(Counter)
     for path in sorted(Path(autograded).glob("*/*/*.ipynb")):
         assignment = path.parent.name
-        try:
-            notebook = nbformat.read(path, as_version=4)
-        except Exception:
+        try:  # nbgrader wrote it: read as JSON, without validating it again
+            cells = nbformat.from_dict(json.loads(path.read_bytes()))["cells"]
+            seen = {summary(str(output.get("evalue", "")))
+                    for cell in cells if test_cell_id(cell) is not None
+                    for output in cell.get("outputs", []) if output.get("output_type") == "error"}
+        except Exception:  # not a notebook: nothing to count
             continue
-        seen = set()
-        for cell in notebook.cells:
-            if test_cell_id(cell) is None:
-                continue
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    seen.add(summary(str(output.get("evalue", ""))))
         messages[assignment].update(seen)
     return messages
 

@@ -266,6 +266,28 @@ def test_the_report_shows_scores_test_cells_mistakes_and_what_was_not_graded(gra
         assert f"<td>{student}</td><td>{escape(entry)}</td>" in page
 
 
+def test_the_report_reads_the_gradebook_in_a_few_queries_however_large_the_class(graded_course):
+    """It read each submission's notebooks, grades and student one query at a
+    time: thousands of queries for a class, here fewer than two per grade cell."""
+    import sqlalchemy
+
+    from coursekit.report import collect
+
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+    try:
+        results = collect(f"sqlite:///{graded_course[0] / 'gradebook.db'}")
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+    cells = sum(len(entry["cells"]) for entry in results.values())
+    scores = sum(len(entry["scores"]) for entry in results.values())
+    assert scores > 60 and 0 < len(statements) < 2 * cells
+
+
 @pytest.mark.parametrize("metadata, valid", [
     ({"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "test_a",
       "schema_version": 3}, True),
