@@ -255,10 +255,25 @@ def sandbox_command(command, workdir, private_dir, limits):
     kernel's own (a Python launcher cost 0.15 s of CPU per notebook).
     """
     share_font_list(private_dir)
+    compile_coursekit()
     return (["prlimit", f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
              f"--fsize={limits.disk_mb * 2**20}", "--core=0", "--"]
             + bwrap_command(command, os.path.realpath(workdir), os.path.realpath(private_dir),
                             limits.disk_mb))
+
+
+@functools.cache
+def compile_coursekit():
+    """Write the bytecode of coursekit's modules beside them, once per process.
+
+    A kernel reads coursekit from a read-only mount, so it cannot write that
+    bytecode itself: where nothing had written it (PYTHONDONTWRITEBYTECODE is
+    set, as on CI), every kernel compiled checks.py and values.py again as it
+    started, 12 ms of CPU per notebook.  Bytecode older than its source is
+    written again; where the folder cannot be written, kernels compile as before.
+    """
+    import compileall
+    compileall.compile_dir(coursekit_dir(), maxlevels=0, quiet=2)
 
 
 def share_font_list(private_dir):

@@ -197,6 +197,23 @@ def test_a_sandboxed_kernel_starts_with_the_graders_matplotlib_font_list(tmp_pat
     assert "fontlist-v" in listed and folder.strip() == str(tmp_path / "matplotlib"), done.stderr
 
 
+def test_a_sandboxed_kernel_imports_coursekit_compiled(tmp_path, monkeypatch):
+    """coursekit is mounted read-only in the sandbox: its bytecode is written
+    before a kernel starts, or each kernel compiles checks.py and values.py again."""
+    if not SANDBOXED:
+        pytest.skip("SANDBOX=off")
+    shutil.rmtree(os.path.join(sandbox.coursekit_dir(), "__pycache__"), ignore_errors=True)
+    sandbox.compile_coursekit.cache_clear()
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # as under PYTHONDONTWRITEBYTECODE
+    code = ("import os, sys, importlib.util, coursekit.checks; print(sorted(m for m, module in "
+            "sys.modules.items() if m.startswith('coursekit') and not "
+            "os.path.exists(importlib.util.cache_from_source(module.__file__))))")
+    done = subprocess.run(sandbox.sandbox_command([sys.executable, "-c", code], tmp_path, tmp_path,
+                                                  sandbox.Sandbox()),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
 def test_a_kernel_started_ahead_serves_only_a_notebook_with_the_same_limits():
     """A Dask worker may grade another course next: its spare kernel, started
     under the first course's sandbox limits, is not taken for the second."""
