@@ -12,9 +12,11 @@ of a second each time, measured with cProfile:
   BeautifulSoup only to add accessibility attributes: this exporter adds the
   same attributes to the same tags with regular expressions.
 
-It also highlights each distinct piece of code once per process: most code
-cells are the same in every student's notebook (the code given, the test
-cells): highlighting them again took about 50 ms of each 06 notebook's feedback.
+It also highlights each distinct piece of code, and renders each distinct
+Markdown text, once per process: most cells are the same in every student's
+notebook (the lesson's text, the code given, the test cells).  Highlighting
+them again took about 50 ms of each 06 notebook's feedback, rendering the
+Markdown again a sixth of what remained.
 
 For a notebook in another language (`metadata.coursekit.language`, see
 coursekit.i18n), the words nbgrader's feedback template writes around the
@@ -26,9 +28,10 @@ else is nbgrader's HTMLExporter.
 """
 
 import html as html_text
+import json
 import re
 
-from jinja2 import BytecodeCache
+from jinja2 import BytecodeCache, pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -100,6 +103,17 @@ class FeedbackExporter(HTMLExporter):
                 html = page_in_language(html)
         return html, resources
 
+    @pass_context
+    def markdown2html(self, context, source):
+        """HTMLExporter's Markdown filter, remembering the HTML it wrote for each text."""
+        cell = context.get("cell", {})
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        key = (source, json.dumps(cell.get("attachments", {}), sort_keys=True),
+               path if self.embed_images else None, self.anchor_link_text,
+               self.exclude_anchor_links, repr(sorted(self.lexer_options.items())))
+        return _remembered(_rendered, key, lambda: super(FeedbackExporter, self).markdown2html(
+            context, source))
+
 
 class RememberedHighlight(Highlight2HTML):
     """nbconvert's Highlight2HTML, remembering the HTML it wrote for each code."""
@@ -108,14 +122,21 @@ class RememberedHighlight(Highlight2HTML):
         magics = metadata.get("magics_language") if metadata else None
         key = (source, language or self.pygments_lexer, magics,
                repr(sorted(self.extra_formatter_options.items())))
-        if key not in _highlighted:
-            if len(_highlighted) > 20_000:
-                _highlighted.clear()
-            _highlighted[key] = super().__call__(source, language, metadata)
-        return _highlighted[key]
+        return _remembered(_highlighted, key, lambda: super(RememberedHighlight, self).__call__(
+            source, language, metadata))
 
 
 _highlighted = {}  # (code, language, magics language, options) -> HTML
+_rendered = {}  # (Markdown text, attachments, path, anchor and lexer options) -> HTML
+
+
+def _remembered(memory, key, make):
+    """memory[key], made by make() the first time (a memory of 20,000 at most)."""
+    if key not in memory:
+        if len(memory) > 20_000:
+            memory.clear()
+        memory[key] = make()
+    return memory[key]
 
 
 def page_in_language(html):

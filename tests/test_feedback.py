@@ -74,3 +74,19 @@ def test_each_code_is_highlighted_once_per_process_as_nbconvert_highlights_it(mo
     monkeypatch.setattr(Highlight2HTML, "__call__", lambda *args: calls.append(args) or "")
     again, _ = FeedbackExporter().from_notebook_node(nb)
     assert again == first and calls == []
+
+
+def test_each_markdown_text_is_rendered_once_per_process_as_nbconvert_renders_it(monkeypatch):
+    """The lesson's text is the same in every student's notebook."""
+    from coursekit import feedback
+    monkeypatch.setattr(feedback, "_rendered", {})
+    nb = notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("A table: | a | b |\n\n```python\nx = 1\n```"))
+    first, _ = FeedbackExporter().from_notebook_node(nb)
+    assert len(feedback._rendered) == 2
+    for (text, *_), part in feedback._rendered.items():
+        assert part == HTMLExporter().markdown2html({"cell": {}, "resources": {}}, text)
+    calls = []
+    monkeypatch.setattr(HTMLExporter, "markdown2html", lambda *args: calls.append(args) or "")
+    again, _ = FeedbackExporter().from_notebook_node(nb)
+    assert again == first and calls == []
