@@ -195,6 +195,7 @@ def _checked_once(init):
     Gradebook on the same database and course is opened as nbgrader's
     __init__ opens it, without these checks.
     """
+    import nbgrader.api
     from sqlalchemy.orm import scoped_session, sessionmaker
 
     checked = set()
@@ -205,7 +206,6 @@ def _checked_once(init):
             init(self, db_url, course_id, authenticator)
             checked.add(key)
             return
-        import nbgrader.api
         self.engine = nbgrader.api.create_engine(db_url, echo=False, future=True)
         self.db = scoped_session(sessionmaker(autoflush=True, bind=self.engine, future=True))
         self.course_id = course_id
