@@ -312,16 +312,25 @@ def test_workers_check_cell_metadata_as_nbgrader_does(metadata, valid):
     assert outcomes[0] == outcomes[1] == outcomes[2] and (outcomes[0] is None) is valid
 
 
-def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, monkeypatch):
+@pytest.fixture
+def shared_across_submissions(monkeypatch):
+    """share_across_submissions() as a worker calls it, undone after the test:
+    it patches nbgrader for the whole process."""
     import nbgrader.api
     import nbgrader.nbgraderformat.common
 
     from coursekit.workers import share_across_submissions
 
-    monkeypatch.setattr(nbgrader.api, "create_engine", nbgrader.api.create_engine)
-    monkeypatch.setattr(nbgrader.nbgraderformat.common, "jsonschema",
-                        nbgrader.nbgraderformat.common.jsonschema)
-    share_across_submissions()
+    for owner, name in [(nbgrader.api, "create_engine"), (nbgrader.api.Gradebook, "__init__"),
+                        (nbgrader.api.Gradebook, "add_submission"),
+                        (nbgrader.nbgraderformat.common, "jsonschema")]:
+        monkeypatch.setattr(owner, name, getattr(owner, name))
+    return share_across_submissions
+
+
+def test_workers_share_a_database_engine_and_close_its_connections(tmp_path,
+                                                                  shared_across_submissions):
+    shared_across_submissions()
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url) as first:
         first.add_student("ada")
@@ -331,24 +340,17 @@ def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, mon
     assert engine.pool.checkedout() == 0
 
 
-def test_workers_check_a_gradebooks_tables_and_course_once(tmp_path, monkeypatch):
+def test_workers_check_a_gradebooks_tables_and_course_once(tmp_path, shared_across_submissions):
     """nbgrader opens a Gradebook eleven times a notebook, and each time listed
     the tables and looked the course up; a worker does it once per database
     and course, and every Gradebook still works as nbgrader's."""
     import nbgrader.api
-    import nbgrader.nbgraderformat.common
     import sqlalchemy
 
-    from coursekit.workers import share_across_submissions
-
-    for module, name in [(nbgrader.api, "create_engine"), (nbgrader.api.Gradebook, "__init__"),
-                         (nbgrader.api.Gradebook, "add_submission"),
-                         (nbgrader.nbgraderformat.common, "jsonschema")]:
-        monkeypatch.setattr(module, name, getattr(module, name))
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url, "course") as plain:
         opened_by_nbgrader = set(vars(plain))
-    share_across_submissions()
+    shared_across_submissions()
     statements = []
     with Gradebook(url, "course") as first:
         sqlalchemy.event.listen(first.engine, "before_cursor_execute",
