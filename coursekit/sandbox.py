@@ -363,6 +363,16 @@ class IpcKernelManager(AsyncKernelManager):
 
     cleanup_resources = _async_cleanup_resources
 
+    async def _async_wait(self, pollinterval=0.005):
+        """Wait for a killed kernel to be gone, checking every 5 ms.
+
+        jupyter_client waits so after `shutdown_kernel(now=True)` (as a
+        grading worker stops each graded kernel) and checked every 0.1 s: the
+        sandbox dies within milliseconds of SIGKILL, and the worker sat idle
+        0.1 s a notebook.  A graceful shutdown passes its own interval.
+        """
+        await super()._async_wait(pollinterval)
+
 
 class SandboxKernelManager(IpcKernelManager):
     """A kernel manager whose kernels run in the sandbox, reached over ipc."""

@@ -117,6 +117,37 @@ def test_a_kernel_starts_sandboxed_in_its_folder_without_a_debugger(tmp_path):
     assert "".join(printed).split() == [os.path.realpath(tmp_path), "65534", "None"]
 
 
+def test_a_killed_kernel_is_waited_for_in_milliseconds(tmp_path, monkeypatch):
+    """A worker kills each graded kernel (shutdown_kernel(now=True)) and waits
+    until it is gone: jupyter_client checked every 0.1 s, and the worker sat
+    idle 0.1 s a notebook; the sandbox is gone within milliseconds."""
+    if not SANDBOXED:
+        pytest.skip("SANDBOX=off")
+    import jupyter_client.manager
+
+    naps = []
+
+    async def sleep(seconds, *args):
+        naps.append(seconds)
+        await real_sleep(seconds, *args)
+
+    real_sleep = asyncio.sleep
+
+    async def run():
+        km = sandbox.SandboxKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path))
+        client = km.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=60)
+        client.stop_channels()
+        monkeypatch.setattr(jupyter_client.manager.asyncio, "sleep", sleep)
+        await km.shutdown_kernel(now=True)
+        return await km.is_alive()
+
+    assert asyncio.run(run()) is False
+    assert naps and max(naps) <= 0.01, naps
+
+
 def test_a_copied_course_grades_with_its_own_coursekit(tmp_path):
     """A new term's folder, graded with the first folder's .venv: the kernels
     import the coursekit the grader runs (the copy's), not the one the
