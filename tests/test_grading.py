@@ -299,7 +299,7 @@ def test_workers_check_cell_metadata_as_nbgrader_does(metadata, valid):
     import jsonschema
     from nbgrader.nbgraderformat import MetadataValidator
 
-    from coursekit.workers import _CheckedSchemas
+    from coursekit.speedups import _CheckedSchemas
 
     schema, checked = MetadataValidator().schema, _CheckedSchemas()
     outcomes = []
@@ -313,24 +313,29 @@ def test_workers_check_cell_metadata_as_nbgrader_does(metadata, valid):
 
 
 @pytest.fixture
-def shared_across_submissions(monkeypatch):
-    """share_across_submissions() as a worker calls it, undone after the test:
-    it patches nbgrader for the whole process."""
+def speedups(monkeypatch):
+    """coursekit.speedups, whose functions patch libraries for the whole
+    process: what they patch is put back after the test."""
+    import jupyter_client.session
+    import nbclient.client
     import nbgrader.api
     import nbgrader.nbgraderformat.common
 
-    from coursekit.workers import share_across_submissions
+    from coursekit import speedups
 
     for owner, name in [(nbgrader.api, "create_engine"), (nbgrader.api.Gradebook, "__init__"),
                         (nbgrader.api.Gradebook, "add_submission"),
-                        (nbgrader.nbgraderformat.common, "jsonschema")]:
+                        (nbgrader.nbgraderformat.common, "jsonschema"),
+                        (nbclient.client, "output_from_msg"),
+                        (jupyter_client.session, "extract_dates"),
+                        *[(nbgrader.api.Gradebook, name) for name in (
+                            "find_source_cell", "find_graded_cell", "find_grade", "find_comment")]]:
         monkeypatch.setattr(owner, name, getattr(owner, name))
-    return share_across_submissions
+    return speedups
 
 
-def test_workers_share_a_database_engine_and_close_its_connections(tmp_path,
-                                                                  shared_across_submissions):
-    shared_across_submissions()
+def test_workers_share_a_database_engine_and_close_its_connections(tmp_path, speedups):
+    speedups.share_across_submissions()
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url) as first:
         first.add_student("ada")
@@ -340,7 +345,7 @@ def test_workers_share_a_database_engine_and_close_its_connections(tmp_path,
     assert engine.pool.checkedout() == 0
 
 
-def test_workers_check_a_gradebooks_tables_and_course_once(tmp_path, shared_across_submissions):
+def test_workers_check_a_gradebooks_tables_and_course_once(tmp_path, speedups):
     """nbgrader opens a Gradebook eleven times a notebook, and each time listed
     the tables and looked the course up; a worker does it once per database
     and course, and every Gradebook still works as nbgrader's."""
@@ -350,7 +355,7 @@ def test_workers_check_a_gradebooks_tables_and_course_once(tmp_path, shared_acro
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url, "course") as plain:
         opened_by_nbgrader = set(vars(plain))
-    shared_across_submissions()
+    speedups.share_across_submissions()
     statements = []
     with Gradebook(url, "course") as first:
         sqlalchemy.event.listen(first.engine, "before_cursor_execute",
@@ -363,6 +368,114 @@ def test_workers_check_a_gradebooks_tables_and_course_once(tmp_path, shared_acro
     with Gradebook(url, "another course") as other:  # a course not yet checked is added
         assert any("course" in s.lower() for s in statements)
         assert {c.id for c in other.db.query(nbgrader.api.Course)} == {"course", "another course"}
+
+
+def test_workers_build_outputs_as_nbformat_does_without_validating_each(speedups, monkeypatch):
+    """nbformat validated each output a kernel sent as it built it (80 µs each);
+    a worker's are validated with the whole notebook (optimistic_validation)."""
+    import nbclient.client
+    import nbformat.v4.nbbase
+
+    messages = [
+        {"msg_type": "stream", "content": {"name": "stdout", "text": "σ(0) = 0.5\n"}},
+        {"msg_type": "execute_result", "content": {
+            "data": {"text/plain": "array([0.5, 0.73])"}, "metadata": {}, "execution_count": 3}},
+        {"msg_type": "display_data", "content": {
+            "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}, "metadata": {}}},
+        {"msg_type": "error", "content": {"ename": "ValueError", "evalue": "shapes (2,) (3,)",
+                                          "traceback": ["ValueError: shapes (2,) (3,)"]}},
+    ]
+    for message in messages:
+        message["header"] = {"msg_type": message["msg_type"]}
+    expected = [nbformat.v4.output_from_msg(message) for message in messages]
+    validated = []
+    monkeypatch.setattr(nbformat.v4.nbbase, "validate", lambda node, ref=None: validated.append(ref))
+    speedups.build_outputs_unchecked()
+    assert [nbclient.client.output_from_msg(message) for message in messages] == expected
+    assert validated == []
+    nbformat.v4.new_output("stream", text="validated as before")  # elsewhere, as before
+    assert validated == ["stream"]
+
+
+@pytest.mark.filterwarnings("ignore:Interpreting naive datetime:DeprecationWarning")
+def test_workers_read_the_dates_of_messages_as_jupyter_client_does(speedups):
+    import jupyter_client.session
+
+    texts = ["2026-11-30T18:11:02.123456Z", "2026-11-30T18:11:02Z", "2026-11-30T18:11:02.1234Z",
+             "2026-11-30T18:11:02.123456+05:30", "2026-11-30T18:11:02.123456-0100",
+             "2026-11-30T18:11:02.123456", "2026-11-30T18:11:02.123456789Z", "σ", "2026"]
+    header = {"msg_id": "1f0e_3", "date": texts[0], "session": "1f0e", "list": texts, "n": 3}
+    expected = jupyter_client.session.extract_dates(header)
+    speedups.read_dates_faster()
+    read = jupyter_client.session.extract_dates(header)
+    assert read == expected and read is not header
+    assert [type(value) for value in read["list"]] == [type(value) for value in expected["list"]]
+    assert [value.utcoffset() for value in read["list"][:6]] == \
+        [value.utcoffset() for value in expected["list"][:6]]
+    with pytest.raises(ValueError):  # as jupyter_client: a date-like text that is no date
+        jupyter_client.session.extract_dates({"date": "2026-13-30T18:11:02Z"})
+
+
+def test_workers_find_a_notebooks_cells_as_nbgrader_does_with_fewer_queries(graded_course,
+                                                                           speedups):
+    """OverwriteCells and GetGrades look every cell up with a query of its own;
+    a worker's Gradebook reads a notebook's rows of a kind at once, until it
+    commits, and finds the same rows (or says, as nbgrader, that one is missing)."""
+    import nbgrader.api
+    import sqlalchemy
+
+    url = f"sqlite:///{graded_course[0] / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        notebooks = []
+        for submitted in gradebook.db.query(nbgrader.api.SubmittedNotebook):
+            master = submitted.notebook
+            graded = [c.name for c in [*master.grade_cells, *master.task_cells]]
+            cells = {"find_source_cell": [c.name for c in master.source_cells],
+                     "find_graded_cell": graded, "find_grade": graded,
+                     "find_comment": [c.name for c in [*master.solution_cells, *master.task_cells]]}
+            where = (master.name, submitted.assignment.assignment.name,
+                     submitted.assignment.student.id)
+            notebooks.append((where, {lookup: [*sorted(names), "no-such-cell"]
+                                      for lookup, names in cells.items()}))
+    assert len(notebooks) > 20
+
+    def look_up(commit=False):
+        """{(lookup, where, cell): the row's id, or MissingEntry}, and the number
+        of statements run, as nbgrader's preprocessors look cells up."""
+        results, statements = {}, []
+
+        def count(*args):
+            statements.append(args[2])
+
+        sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+        try:
+            for where, cells in notebooks:
+                with Gradebook(url) as gradebook:
+                    for lookup, names in cells.items():
+                        of = where if lookup in ("find_grade", "find_comment") else where[:2]
+                        for name in names:
+                            try:
+                                result = getattr(gradebook, lookup)(name, *of).id
+                            except nbgrader.api.MissingEntry:
+                                result = nbgrader.api.MissingEntry
+                            results[lookup, where, name] = result
+                            if commit:  # as SaveAutoGrades: what was read expires
+                                gradebook.db.commit()
+        finally:
+            sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+        return results, len(statements)
+
+    speedups.share_across_submissions()  # as in a worker: opening a Gradebook runs no query
+    expected, queries_by_nbgrader = look_up()
+    assert sum(found is nbgrader.api.MissingEntry for found in expected.values()) == 4 * len(notebooks)
+    speedups.read_cells_once()
+    found, queries = look_up()
+    assert found == expected
+    # per notebook: five reads (source cells, grade cells, task cells, grades,
+    # comments), then nbgrader's own seven queries for the four missing names
+    assert queries == 12 * len(notebooks) and queries_by_nbgrader > 25 * len(notebooks)
+    found, queries_committing = look_up(commit=True)
+    assert found == expected and queries_committing > queries_by_nbgrader
 
 
 def test_the_grader_does_without_jsonschemas_iri_parsers():
