@@ -32,7 +32,7 @@ from nbgrader.api import Gradebook
 from coursekit import fingerprints, sandbox
 from coursekit.report import FOLDER, write_report
 from coursekit.submitted import submissions
-from coursekit.verdict import ReferenceFailure, reference_reports
+from coursekit.verdict import ReferenceFailure, reference_cached, reference_reports
 from coursekit.workers import (LOG_DIR, SUBMISSION_TIMEOUT, WorkersCannotGrade,
                                add_students, export_grades, grade_all, limit_hit, nbgrader_api,
                                quiet_about_old_notebooks, reason_from, write_log)
@@ -57,9 +57,11 @@ def in_gradebook(api, assignments):
 def run_references(root, assignments, workers=1):
     """Run each assignment's master notebook once, before the workers need its
     results: `workers` at a time, each in a process of its own (a fresh class
-    would otherwise wait for the masters one by one)."""
+    would otherwise wait for the masters one by one).  A master whose results
+    are cached is not run again, nor read here."""
     masters = [str(master) for assignment in sorted(assignments)
-               for master in sorted((root / "source" / assignment).glob("*.ipynb"))]
+               for master in sorted((root / "source" / assignment).glob("*.ipynb"))
+               if not reference_cached(master, str(root))]
     if workers <= 1 or len(masters) <= 1:
         for master in masters:
             reference_reports(master, str(root))

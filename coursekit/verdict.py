@@ -120,6 +120,11 @@ def _code_digest():
     return digest.digest()
 
 
+def reference_cached(path, cache_root):
+    """Whether the reports of the master at `path` are cached under `cache_root`."""
+    return os.path.exists(_cache_file(path, cache_root))
+
+
 def reference_reports(path, cache_root):
     """`run_reference(path)`, cached under `cache_root` by the notebook's content."""
     return _reports(path, _cache_file(path, cache_root))

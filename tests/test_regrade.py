@@ -113,3 +113,26 @@ def test_a_forked_worker_can_run_a_reference_after_the_grader_ran_one():
     if child.is_alive():
         child.kill()
     assert not child.is_alive() and queue.get(timeout=1) == ["test_normalize_rows"]
+
+
+def test_a_rerun_neither_runs_nor_reads_the_cached_references(graded_course, tmp_path,
+                                                             monkeypatch):
+    """A re-run started a pool of processes that each read a cached master's
+    results, 0.6 s of a 3 s re-run of an unchanged class; a master that
+    changed is run again."""
+    from coursekit import grade, verdict
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a cached reference was run or read again")
+
+    course = graded_course[0]
+    monkeypatch.setattr(grade, "reference_reports", not_again)
+    monkeypatch.setattr(grade, "ProcessPoolExecutor", not_again)
+    grade.run_references(course, ["01_sigmoid", "06_gradient", "07_logistic_regression"], 3)
+    master = course / "source" / A / f"{A}.ipynb"
+    edited = tmp_path / "source" / A / master.name
+    edited.parent.mkdir(parents=True)
+    edited.write_text(master.read_text(encoding="utf-8").replace("sigmoid", "sigmoid ", 1),
+                      encoding="utf-8")
+    assert verdict.reference_cached(master, str(course))
+    assert not verdict.reference_cached(edited, str(course))
