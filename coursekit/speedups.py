@@ -166,7 +166,8 @@ def read_dates_faster():
     import jupyter_client.jsonutil
     import jupyter_client.session
 
-    looks_like_date, parse_date = jupyter_client.jsonutil.ISO8601_PAT, jupyter_client.jsonutil.parse_date
+    looks_like_date = jupyter_client.jsonutil.ISO8601_PAT
+    parse_date = jupyter_client.jsonutil.parse_date
 
     def read_date(text):
         try:
@@ -193,12 +194,11 @@ def read_cells_once():
     OverwriteCells looks up the master of every graded cell (find_source_cell,
     find_graded_cell), and GetGrades every cell's grade and comment
     (find_grade, find_comment), each with a query of two to six joins.  A
-    Gradebook now reads
-    all of a notebook's rows of a kind with its first lookup and answers the
-    next from them, as long as they are fresh: SaveAutoGrades commits at every
-    cell, which expires what was read, and then finds each row nbgrader's way.
-    A worker runs 42 statements a notebook instead of 59, and those two steps
-    take 11 ms instead of 16.
+    Gradebook now reads all of a notebook's rows of a kind with its first
+    lookup and answers the next from them, as long as they are fresh:
+    SaveAutoGrades commits at every cell, which expires what was read, and
+    then finds each row nbgrader's way.  A worker runs 42 statements a
+    notebook instead of 59, and those two steps take 11 ms instead of 16.
     """
     import nbgrader.api
 
