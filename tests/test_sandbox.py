@@ -125,13 +125,11 @@ def test_a_killed_kernel_is_waited_for_in_milliseconds(tmp_path, monkeypatch):
         pytest.skip("SANDBOX=off")
     import jupyter_client.manager
 
-    naps = []
+    naps, real_sleep = [], asyncio.sleep
 
     async def sleep(seconds, *args):
         naps.append(seconds)
         await real_sleep(seconds, *args)
-
-    real_sleep = asyncio.sleep
 
     async def run():
         km = sandbox.SandboxKernelManager(kernel_name="python3")
