@@ -124,8 +124,6 @@ class _CheckedSchemas:
             raise error
 
 
-
-
 def build_outputs_unchecked():
     """Build the outputs of the kernel's messages without validating each alone.
 
@@ -222,7 +220,8 @@ def _read_once(find, read_all):
         if key not in rows_read:
             rows_read[key] = read_all(self.db, *where)
         row = rows_read[key].get(name)
-        if row is None or not inspect(row).persistent or inspect(row).expired:
+        state = row is not None and inspect(row)
+        if not state or not state.persistent or state.expired:
             return find(self, name, *where)  # as nbgrader finds it, or says it is missing
         return row
 
